@@ -1,0 +1,286 @@
+"""The public Python API; the CLI is a thin layer over these functions.
+
+>>> import harness
+>>> results = harness.run(model="tiny-pythia", task="finance", limit=5)  # doctest: +SKIP
+>>> harness.runs()[0]["status"]  # doctest: +SKIP
+'finished'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import random
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.store import SCHEMA_VERSION, Store, process_identity, utcnow
+
+DEFAULT_SEED = "0,1234,1234,1234"
+# Settings that do not change outputs are recorded but left out of the settings hash.
+_UNHASHED_SETTINGS = {"batch_size", "device"}
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _store(db: str | Path | None) -> Store:
+    from harness.resources import default_db
+
+    return Store(db if db is not None else default_db())
+
+
+def parse_seed(seed: str | int | None) -> list[int | None]:
+    """lm-eval's ``--seed``: one integer for all four seeds, or ``python,numpy,torch,fewshot``."""
+    if seed is None:
+        seed = DEFAULT_SEED
+    parts = [p.strip() for p in str(seed).split(",")]
+    if len(parts) == 1:
+        parts *= 4
+    if len(parts) != 4:
+        raise HarnessError(f"--seed {seed!r}: give one integer or four (python,numpy,torch,fewshot)")
+    try:
+        return [None if p.lower() == "none" else int(p) for p in parts]
+    except ValueError as exc:
+        raise HarnessError(f"--seed {seed!r}: seeds must be integers or None") from exc
+
+
+def parse_kv(text: str | dict | None, flag: str) -> dict[str, Any]:
+    """``k=v,k2=v2`` -> dict with ints, floats, booleans and None recognised (lm-eval's syntax)."""
+    if text is None or isinstance(text, dict):
+        return dict(text or {})
+    out: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"{flag}: {item!r} is not key=value")
+        out[key.strip()] = _literal(raw.strip())
+    return out
+
+
+def _literal(raw: str) -> Any:
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _check_limit(limit: float | None) -> int | float | None:
+    if limit is None:
+        return None
+    if limit <= 0:
+        raise HarnessError(f"--limit {limit:g} must be positive: a number of samples, or a fraction below 1")
+    return int(limit) if limit >= 1 else float(limit)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for dist in ("harness", "lm_eval", "transformers", "torch", "duckdb"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            found[dist] = "not installed"
+    return found
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _set_seeds(seeds: list[int | None]) -> None:
+    import numpy as np
+    import torch
+
+    if seeds[0] is not None:
+        random.seed(seeds[0])
+    if seeds[1] is not None:
+        np.random.seed(seeds[1])
+    if seeds[2] is not None:
+        torch.manual_seed(seeds[2])
+
+
+def settings_hash(settings: dict[str, Any]) -> str:
+    """Hash of the settings that can change outputs."""
+    hashed = {k: v for k, v in settings.items() if k not in _UNHASHED_SETTINGS}
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size: int = 8,
+        limit: float | None = None, num_fewshot: int | None = None, device: str = "auto", dtype: str = "auto",
+        seed: str | int | None = DEFAULT_SEED, model_args: str | dict | None = None,
+        gen_kwargs: str | dict | None = None, revision: str | None = None,
+        include_path: list[str] | None = None, apply_chat_template: bool = False,
+        system_instruction: str | None = None, fewshot_as_multiturn: bool = False,
+        metadata: dict | None = None, db: str | Path | None = None, quiet: bool = False,
+        log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
+    """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
+
+    Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
+    ``HarnessError`` before anything is written.
+    """
+    from harness.backends import choose_backend, load_backend_class
+    from harness.models.resolve import resolve_model
+    from harness.text.evaluate import build_requests
+    from harness.text.tasks import load_tasks, split_names, task_hash
+
+    limit = _check_limit(limit)
+    if batch_size < 1:
+        raise HarnessError(f"--batch-size {batch_size} must be at least 1")
+    seeds = parse_seed(seed)
+    model_kwargs, generation = parse_kv(model_args, "--model-args"), parse_kv(gen_kwargs, "--gen-kwargs")
+    names = split_names(task)
+    store = _store(db)
+    store.ensure_ready()
+    resolved = resolve_model(model, revision)
+    if resolved.spec and resolved.spec.modality != "text":
+        raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; text tasks need a language model")
+    backend_name, reason = choose_backend(backend, resolved.spec.backend if resolved.spec else None)
+    _set_seeds(seeds)
+    tasks = load_tasks(names, include_paths=include_path, num_fewshot=num_fewshot, gen_kwargs=generation,
+                       fewshot_seed=seeds[3], metadata=metadata)
+    if not quiet:
+        log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
+    engine = load_backend_class(backend_name)(resolved, device=device, dtype=dtype, batch_size=batch_size,
+                                              model_args=model_kwargs)
+    try:
+        build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
+                       system_instruction=system_instruction, fewshot_as_multiturn=fewshot_as_multiturn)
+        described = engine.describe()
+        invocation_id = uuid.uuid4().hex[:12]
+        common = {
+            "invocation_id": invocation_id, "model": model, "model_fingerprint": resolved.fingerprint,
+            "model_source": resolved.source, "revision": resolved.revision, "dtype": described["dtype"],
+            "backend": backend_name, "device": described["device"], "versions": json.dumps(_versions()),
+            "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
+            "git_commit": _git_commit(), "status": "running", "started_at": utcnow(), **process_identity(),
+        }
+        rows, run_ids = [], {}
+        for name, task_obj in tasks.items():
+            settings = {
+                "num_fewshot": task_obj.get_config("num_fewshot"), "limit": limit, "seed": seeds,
+                "gen_kwargs": task_obj.get_config("generation_kwargs")
+                if task_obj.get_config("output_type") == "generate_until" else None,
+                "apply_chat_template": apply_chat_template,
+                "chat_template": getattr(engine.tokenizer, "chat_template", None) if apply_chat_template else None,
+                "system_instruction": system_instruction, "fewshot_as_multiturn": fewshot_as_multiturn,
+                "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
+                "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
+            }
+            run_ids[name] = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+            rows.append(common | {"run_id": run_ids[name], "task": name, "task_hash": task_hash(task_obj),
+                                  "output_type": task_obj.OUTPUT_TYPE, "settings": json.dumps(settings, default=str),
+                                  "settings_hash": settings_hash(settings)})
+        store.create_runs(rows)
+        for name, run_id in run_ids.items():
+            log(f"run {run_id}: {model} on {name}")
+        return _execute(store, tasks, engine, run_ids, invocation_id, quiet)
+    finally:
+        engine.close()
+
+
+def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str, str], invocation_id: str,
+             quiet: bool) -> list[dict[str, Any]]:
+    """Evaluate, streaming rows to the store; mark the runs failed or interrupted when it stops early."""
+    from harness.progress import Progress
+    from harness.store.recorder import RunRecorder
+    from harness.text.evaluate import evaluate
+
+    total = sum(inst.repeats for task in tasks.values() for inst in task.instances)
+    progress = Progress(total, "evaluating", quiet=quiet)
+    recorder = RunRecorder(store, run_ids)
+    try:
+        outcomes = evaluate(tasks, engine, recorder, progress=progress.update)
+        recorder.close()
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            recorder.close()
+        finally:
+            store.end_runs(list(run_ids.values()), status, f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    finally:
+        progress.close()
+    results = []
+    for name, outcome in outcomes.items():
+        seconds = max(outcome.seconds, 1e-9)
+        store.finish_run(run_ids[name], outcome.metrics, {
+            "n_samples": outcome.n_samples, "n_requests": outcome.n_requests, "duration_s": outcome.seconds,
+            "samples_per_s": outcome.n_samples / seconds, "requests_per_s": outcome.n_requests / seconds})
+        results.append({"run_id": run_ids[name], "invocation_id": invocation_id, "task": name,
+                        "status": "finished", "n_samples": outcome.n_samples, "metrics": outcome.metrics})
+    return results
+
+
+def runs(db: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every stored run, newest first."""
+    return _store(db).list_runs()
+
+
+def show(run_id: str, db: str | Path | None = None) -> dict[str, Any]:
+    """One run and its metrics: ``{"run": {...}, "metrics": [...]}``."""
+    return _store(db).get_run(run_id)
+
+
+def delete(run_ids: list[str], db: str | Path | None = None) -> list[str]:
+    """Delete runs (ids or unique prefixes) with their samples; returns the ids deleted."""
+    return _store(db).delete(run_ids)
+
+
+def export(run_id: str, format: str = "jsonl", out: str | Path | None = None,
+           db: str | Path | None = None) -> list[dict[str, Any]]:
+    """Export a run's samples as jsonl, csv or parquet; returns the rows written."""
+    from harness.store.export import export_rows, write_rows
+
+    rows = export_rows(_store(db), run_id)
+    write_rows(rows, format, out)
+    return rows
+
+
+def models(pattern: str | None = None, modality: str | None = None) -> list[dict[str, Any]]:
+    """Registered models matching a name pattern and modality."""
+    from harness.registry import find_models
+
+    return [spec.summary() for spec in find_models(pattern, modality)]
+
+
+def tasks(pattern: str | None = None, include_path: list[str] | None = None,
+          lm_eval_builtins: bool = False) -> list[dict[str, str]]:
+    """Registered task, group and tag names (lm-eval's built-ins too when asked)."""
+    from harness.text.tasks import list_tasks
+
+    return list_tasks(pattern, include_path, lm_eval_builtins)
+
+
+def doctor(db: str | Path | None = None) -> list[str]:
+    """Problems with this environment, one line each with its fix; empty when healthy."""
+    from harness.doctor import check_environment
+
+    return check_environment(_store(db).path)
+
+
+__all__ = ["run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "parse_seed", "parse_kv",
+           "SCHEMA_VERSION"]

@@ -1,0 +1,252 @@
+"""The transformers backend: causal LMs on CPU or CUDA, batched.
+
+Tokenisation and scoring follow lm-eval's ``hf`` model (``HFLM``) step for step,
+so per-sample log-likelihoods agree with it: trailing spaces of a context move
+into the continuation, ``context + continuation`` is encoded whole, inputs are
+right-padded and the last token dropped. Log-softmax is taken in float32.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.errors import HarnessError
+from harness.models.resolve import ResolvedModel
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
+           "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# Keyword arguments of ``from_pretrained`` a user may pass through --model-args.
+_LOAD_ARGS = {"trust_remote_code", "attn_implementation", "low_cpu_mem_usage", "device_map"}
+_BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id"}
+
+
+def pick_device(device: str) -> str:
+    """``auto`` means the first GPU when there is one, else the CPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise HarnessError(f"--device {device} asked for, but torch sees no CUDA GPU; use --device cpu")
+    return device
+
+
+def pick_dtype(dtype: str, device: str, preferred: str) -> torch.dtype:
+    """``auto`` is the registry's dtype on GPU and float32 on CPU."""
+    if dtype == "auto":
+        return _DTYPES[preferred] if device.startswith("cuda") else torch.float32
+    if dtype not in _DTYPES:
+        raise HarnessError(f"unknown --dtype {dtype!r}; use auto, float32, float16 or bfloat16")
+    return _DTYPES[dtype]
+
+
+class TransformersBackend:
+    """A Hugging Face causal LM answering lm-eval requests."""
+
+    name = "transformers"
+
+    def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto",
+                 batch_size: int = 8, model_args: dict[str, Any] | None = None) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        args = dict(model_args or {})
+        unknown = set(args) - _LOAD_ARGS - _BACKEND_ARGS
+        if unknown:
+            raise HarnessError(f"--model-args: unknown key(s) {', '.join(sorted(unknown))} for the transformers "
+                               f"backend; known: {', '.join(sorted(_LOAD_ARGS | _BACKEND_ARGS))}")
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device, model.spec.dtype if model.spec else "bfloat16")
+        self.batch_size = batch_size
+        self.tokenizer_name = model.path
+        self.resolved = model
+        load_kwargs = {k: args[k] for k in _LOAD_ARGS & set(args)}
+        revision = model.revision if model.source == "hub" else None
+        self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=revision,
+                                                       trust_remote_code=bool(args.get("trust_remote_code")))
+        self.model = AutoModelForCausalLM.from_pretrained(model.path, revision=revision, dtype=self.dtype,
+                                                          **load_kwargs)
+        if "device_map" not in load_kwargs:
+            self.model.to(self.device)
+        self.model.eval()
+        self._add_bos = args.get("add_bos_token")
+        self._prefix_token_id = args.get("prefix_token_id")
+        self.max_length = int(args["max_length"]) if "max_length" in args else self._resolve_max_length()
+        self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
+
+    # -- lm-eval's tokenisation rules -------------------------------------------------------------
+    def _resolve_max_length(self) -> int:
+        from lm_eval.models.utils import resolve_max_length
+
+        return resolve_max_length(self.model.config, self.tokenizer, default=2048)
+
+    @property
+    def eot_token_id(self) -> int:
+        return self.tokenizer.eos_token_id
+
+    @property
+    def prefix_token_id(self) -> int:
+        if self._prefix_token_id is not None:
+            return int(self._prefix_token_id)
+        if self.tokenizer.bos_token_id is not None:
+            return self.tokenizer.bos_token_id
+        return self.tokenizer.eos_token_id
+
+    def tok_encode(self, text: str, add_special_tokens: bool | None = None) -> list[int]:
+        """Encode as lm-eval's HFLM does (no second BOS when the text already starts with one)."""
+        kwargs: dict[str, bool] = {}
+        if add_special_tokens is not None:
+            kwargs["add_special_tokens"] = add_special_tokens
+        elif self._add_bos is not None:
+            kwargs["add_special_tokens"] = bool(self._add_bos)
+        bos = self.tokenizer.decode(self.prefix_token_id)
+        if add_special_tokens is None and bos and text.startswith(bos):
+            kwargs["add_special_tokens"] = False
+        return self.tokenizer.encode(text, **kwargs)
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """Token ids of (context, continuation), split where lm-eval splits them."""
+        if context == "":
+            cont = self.tok_encode(continuation, add_special_tokens=False)
+            if self.prefix_token_id != cont[0]:
+                return [self.prefix_token_id], cont
+            return cont[:1], cont[1:]
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces:
+            continuation = context[-n_spaces:] + continuation
+            context = context[:-n_spaces]
+        whole = self.tok_encode(context + continuation)
+        ctx = self.tok_encode(context)
+        return ctx, whole[len(ctx):]
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "device": self.device, "dtype": str(self.dtype).removeprefix("torch."),
+                "max_length": self.max_length, "batch_size": self.batch_size}
+
+    def apply_chat_template(self, history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        if not self.tokenizer.chat_template:
+            raise HarnessError(f"model {self.resolved.name!r} has no chat template; drop --apply-chat-template")
+        return self.tokenizer.apply_chat_template(history, tokenize=False,
+                                                  add_generation_prompt=add_generation_prompt)
+
+    # -- log-likelihood ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def _score_tokens(self, items: Sequence[tuple[list[int], list[int]]]) -> list[tuple[float, bool]]:
+        """Score one batch of (context tokens, continuation tokens) pairs."""
+        inputs, lengths = [], []
+        for ctx, cont in items:
+            if not cont:
+                raise HarnessError("a log-likelihood request has an empty continuation")
+            inp = (ctx + cont)[-(self.max_length + 1):][:-1]
+            inputs.append(inp)
+            lengths.append(len(inp))
+        width = max(lengths)
+        batch = torch.zeros((len(inputs), width), dtype=torch.long)
+        for row, inp in enumerate(inputs):
+            batch[row, : len(inp)] = torch.tensor(inp, dtype=torch.long)
+        logits = self.model(batch.to(self.device)).logits
+        logprobs = F.log_softmax(logits.float(), dim=-1)
+        results = []
+        for row, (_, cont) in enumerate(items):
+            n = len(cont)
+            window = logprobs[row, lengths[row] - n: lengths[row]]
+            target = torch.tensor(cont, dtype=torch.long, device=window.device)
+            greedy = bool((window.argmax(dim=-1) == target).all())
+            results.append((float(window.gather(1, target[:, None]).sum()), greedy))
+        return results
+
+    def _batched(self, keyed: list[tuple[int, list[int], list[int]]]) -> Iterator[tuple[list[int], list]]:
+        """Longest first (OOMs surface at once, padding is small), then batches of ``batch_size``."""
+        keyed = sorted(keyed, key=lambda item: (-len(item[1]) - len(item[2]), tuple(item[1] + item[2])))
+        for start in range(0, len(keyed), self.batch_size):
+            chunk = keyed[start: start + self.batch_size]
+            yield [pos for pos, _, _ in chunk], self._score_tokens([(c, x) for _, c, x in chunk])
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> Iterator[BatchResult]:
+        encoded = [(pos, *self.encode_pair(ctx, cont)) for pos, (ctx, cont) in enumerate(requests)]
+        yield from self._batched(encoded)
+
+    def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
+        from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
+
+        windows: list[tuple[int, list[int], list[int]]] = []
+        remaining: dict[int, int] = {}
+        tokens: dict[int, int] = {}
+        for pos, text in enumerate(texts):
+            ids = self.tok_encode(text)
+            tokens[pos] = len(ids)
+            spans = [make_disjoint_window(w) for w in get_rolling_token_windows(
+                token_list=ids, prefix_token=self.prefix_token_id, max_seq_len=self.max_length, context_len=1)]
+            remaining[pos] = len(spans)
+            windows.extend((pos, ctx, cont) for ctx, cont in spans)
+        totals: dict[int, float] = defaultdict(float)
+        for positions, scores in self._batched(windows):
+            done = []
+            for pos, (logprob, _) in zip(positions, scores, strict=True):
+                totals[pos] += logprob
+                remaining[pos] -= 1
+                if remaining[pos] == 0:
+                    done.append(pos)
+            if done:
+                yield done, [(totals[pos], tokens[pos]) for pos in done]
+
+    # -- generation -------------------------------------------------------------------------------
+    def generate_until(self, requests: Sequence[GenerationRequest]) -> Iterator[BatchResult]:
+        from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs
+
+        groups: dict[str, list[int]] = defaultdict(list)
+        for pos, (_, kwargs) in enumerate(requests):
+            groups[json.dumps(kwargs, sort_keys=True, default=str)].append(pos)
+        eos = self.tokenizer.decode(self.eot_token_id, skip_special_tokens=False)
+        for positions in groups.values():
+            kwargs = normalize_gen_kwargs(requests[positions[0]][1], 256)
+            until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)
+            max_gen = kwargs.pop("max_gen_toks")
+            order = sorted(positions, key=lambda p: (-len(self.tok_encode(requests[p][0])), requests[p][0]))
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start: start + self.batch_size]
+                texts = self._generate([requests[p][0] for p in chunk], until, max_gen, dict(kwargs))
+                yield chunk, texts
+
+    @torch.no_grad()
+    def _generate(self, contexts: list[str], until: list[str], max_gen: int, kwargs: dict) -> list[str]:
+        from lm_eval.models.utils import postprocess_generated_text
+        from lm_eval.models.utils_hf import stop_sequences_criteria
+
+        max_ctx = self.max_length - max_gen
+        if max_ctx <= 0:
+            raise HarnessError(f"max_gen_toks {max_gen} leaves no room for the prompt in {self.max_length} tokens")
+        old_side = self.tokenizer.padding_side
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        bos = self.tokenizer.bos_token
+        special = {"add_special_tokens": False} if bos and contexts[0].startswith(bos) else (
+            {"add_special_tokens": bool(self._add_bos)} if self._add_bos is not None else {})
+        enc = self.tokenizer(contexts, padding="longest", return_tensors="pt", **special)
+        self.tokenizer.padding_side = old_side
+        ids, mask = enc["input_ids"][:, -max_ctx:], enc["attention_mask"][:, -max_ctx:]
+        kwargs["temperature"] = kwargs.get("temperature", 0.0)
+        if kwargs.get("do_sample") is False and kwargs["temperature"] == 0.0:
+            kwargs.pop("temperature")
+        stopping = stop_sequences_criteria(self.tokenizer, until, ids.shape[1], ids.shape[0])
+        out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                  max_length=ids.shape[1] + max_gen, stopping_criteria=stopping,
+                                  pad_token_id=self.tokenizer.pad_token_id, use_cache=True, **kwargs)
+        texts = []
+        for row in out.tolist():
+            text = self.tokenizer.decode(row[ids.shape[1]:], skip_special_tokens=True)
+            texts.append(postprocess_generated_text(generation=text, stop=until, think_end_token=None))
+        return texts
+
+    def close(self) -> None:
+        self.model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

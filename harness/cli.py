@@ -1,0 +1,252 @@
+"""The ``harness`` command: parses arguments, calls ``harness.api``, prints.
+
+Heavy libraries (torch, transformers, lm-eval) are imported only by the
+commands that need them, so ``harness --help`` and ``harness runs`` are quick.
+Exit codes: 0 success, 1 an evaluation failed, 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any
+
+from harness.errors import HarnessError
+
+_DB_HELP = "DuckDB store (default: $HARNESS_DB or results/harness.duckdb)"
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else ("" if value is None else str(value))
+
+
+# -- commands ---------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness import api
+
+    metadata = None
+    if args.metadata:
+        try:
+            metadata = json.loads(args.metadata)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
+    results = api.run(
+        model=args.model, task=args.task, backend=args.backend, batch_size=args.batch_size, limit=args.limit,
+        num_fewshot=args.num_fewshot, device=args.device, dtype=args.dtype, seed=args.seed,
+        model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
+        include_path=args.include_path, apply_chat_template=args.apply_chat_template,
+        system_instruction=args.system_instruction, fewshot_as_multiturn=args.fewshot_as_multiturn,
+        metadata=metadata, db=args.db, quiet=args.quiet,
+    )
+    if args.format == "json":
+        _print_json(results)
+        return 0
+    rows = [[r["task"], m["metric"], m["filter"], _fmt(m["value"]),
+             "" if m["stderr"] is None else f"± {m['stderr']:.4f}", m["n"], r["run_id"]]
+            for r in results for m in r["metrics"]]
+    print(_table(rows, ["task", "metric", "filter", "value", "stderr", "n", "run"]))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from harness import api
+
+    runs = api.runs(db=args.db)
+    if args.format == "json":
+        _print_json(runs)
+        return 0
+    if not runs:
+        print("no runs yet; try: harness run --model tiny-pythia --task finance")
+        return 0
+    rows = [[r["run_id"], r["status"], r["model"], r["task"], r["started_at"], r["invocation_id"]] for r in runs]
+    print(_table(rows, ["run", "status", "model", "task", "started (UTC)", "invocation"]))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from harness import api
+
+    shown = api.show(args.run, db=args.db)
+    if args.format == "json":
+        _print_json(shown)
+        return 0
+    run = shown["run"]
+    for key in ("run_id", "invocation_id", "status", "model", "model_fingerprint", "task", "task_hash", "backend",
+                "device", "dtype", "started_at", "finished_at", "n_samples", "samples_per_s", "git_commit", "error"):
+        print(f"{key:18} {_fmt(run.get(key))}")
+    print(f"{'settings':18} {json.dumps(run['settings'], default=str)}")
+    print(f"{'versions':18} {json.dumps(run['versions'])}")
+    if shown["metrics"]:
+        print()
+        rows = [[m["metric"], m["filter"], _fmt(m["value"]), _fmt(m["stderr"]), m["n"]] for m in shown["metrics"]]
+        print(_table(rows, ["metric", "filter", "value", "stderr", "n"]))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness import api
+
+    if args.format == "parquet" and not args.out:
+        raise HarnessError("parquet is binary: pass --out FILE")
+    rows = api.export(args.run, format=args.format, out=args.out, db=args.db)
+    if args.out:
+        print(f"wrote {len(rows)} samples to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from harness import api
+
+    for run_id in api.delete(args.runs, db=args.db):
+        print(f"deleted {run_id}", file=sys.stderr)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from harness import api
+
+    found = api.models(args.pattern, args.modality)
+    if args.format == "json":
+        _print_json(found)
+        return 0
+    rows = [[m["name"], m["modality"], m["family"], m["hub_id"] or ("(offline twin)" if m["tiny"] else ""),
+             f"{m['parameters']:,}" if m["parameters"] else "", m["dtype"], m["backend"], m["chat_template"] or ""]
+            for m in found]
+    print(_table(rows, ["name", "modality", "family", "hub id", "parameters", "dtype", "backend", "chat"]))
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from harness import api
+
+    found = api.tasks(args.pattern, args.include_path, args.lm_eval)
+    if args.format == "json":
+        _print_json(found)
+        return 0
+    print(_table([[t["name"], t["kind"]] for t in found], ["name", "kind"]))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from harness import api
+
+    problems = api.doctor(db=args.db)
+    for line in problems:
+        print(line)
+    from harness.doctor import is_blocking
+
+    if not any(is_blocking(line) for line in problems):
+        print("ok: the harness can run here")
+    return 1 if any(is_blocking(line) for line in problems) else 0
+
+
+# -- parser -----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate models on tasks and store every sample "
+                                     "in DuckDB.")
+    parser.add_argument("--version", action="version", version="harness 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="evaluate a model on tasks", description="Evaluate a model on lm-eval tasks; "
+                       "one stored run per leaf task.")
+    p.add_argument("--model", required=True, help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
+                   "or checkpoint folder")
+    p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
+    p.add_argument("--backend", default="auto", help="auto | transformers (hf); auto prints its choice")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--limit", type=float, help="samples per task (a fraction if below 1)")
+    p.add_argument("--num-fewshot", type=int)
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
+    p.add_argument("--seed", default="0,1234,1234,1234", help="python,numpy,torch,fewshot seeds (lm-eval's default)")
+    p.add_argument("--model-args", help="k=v,... passed to the backend (e.g. max_length=1024)")
+    p.add_argument("--gen-kwargs", help="k=v,... generation settings (e.g. temperature=0,max_gen_toks=64)")
+    p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
+    p.add_argument("--include-path", action="append", help="folder of your own lm-eval task YAMLs; repeatable")
+    p.add_argument("--apply-chat-template", action="store_true", help="format prompts with the model's chat template")
+    p.add_argument("--system-instruction", help="system prompt placed before every prompt")
+    p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
+    p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
+    p.add_argument("--db", help=_DB_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("runs", help="list stored runs, newest first")
+    p.add_argument("--db", help=_DB_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("show", help="one run's settings and metrics")
+    p.add_argument("run", help="run id (or a unique prefix)")
+    p.add_argument("--db", help=_DB_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="a run's samples as jsonl, csv or parquet")
+    p.add_argument("run", help="run id (or a unique prefix)")
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+    p.add_argument("--out", help="output file (default: stdout for jsonl and csv)")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("delete", help="delete runs and their samples")
+    p.add_argument("runs", nargs="+", help="run ids (or unique prefixes)")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("models", help="list registered models")
+    p.add_argument("pattern", nargs="?", help="glob or substring of the name")
+    p.add_argument("--modality", choices=["text", "vision", "segmentation", "video"])
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("tasks", help="list registered tasks and groups")
+    p.add_argument("pattern", nargs="?", help="glob or substring of the name")
+    p.add_argument("--include-path", action="append", help="also list tasks in this folder")
+    p.add_argument("--lm-eval", action="store_true", help="include lm-eval's built-in tasks (slow: ~13 s)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("doctor", help="check the environment; one line per problem with its fix")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``harness`` console script."""
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.func(args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; finished samples are kept in the store", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

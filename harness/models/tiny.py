@@ -1,0 +1,135 @@
+"""Offline tiny twins: real architecture classes, small configs, seeded weights.
+
+Weights come from NumPy's PCG64 generator seeded per tensor name (not from
+torch's or transformers' initialisers), so they are identical across torch and
+transformers versions, and are checked against the hash recorded in the
+catalog. A twin is built on first use in the cache folder and reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.models.chat_templates import CHAT_TEMPLATES
+from harness.models.tiny_tokenizer import COMMITTED as TOKENIZER_JSON
+from harness.registry.specs import ModelSpec
+from harness.resources import cache_dir
+
+SEED = 2023
+INIT_STD = 0.2  # wide enough that answer choices are rarely near-ties
+RECIPE_VERSION = 1
+
+
+def _recipe_hash(spec: ModelSpec) -> str:
+    recipe = {
+        "name": spec.name, "architecture": spec.architecture, "tiny": spec.tiny.model_dump(exclude={"weights_sha256"}),
+        "chat_template": spec.chat_template, "seed": SEED, "std": INIT_STD, "version": RECIPE_VERSION,
+        "tokenizer": hashlib.sha256(TOKENIZER_JSON.read_bytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def tiny_path(spec: ModelSpec) -> Path:
+    """The cache folder of a tiny twin (it may not be built yet)."""
+    return cache_dir() / "tiny" / f"{spec.name}-{_recipe_hash(spec)[:12]}"
+
+
+def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The deterministic initial value of one parameter: ones for norm weights, zeros for biases."""
+    leaf = param_name.rsplit(".", 1)[-1]
+    if leaf == "bias":
+        return np.zeros(shape, dtype=np.float32)
+    if len(shape) == 1 and "norm" in param_name:
+        return np.ones(shape, dtype=np.float32)
+    rng = np.random.default_rng([SEED, zlib.crc32(f"{model_name}/{param_name}".encode())])
+    return rng.normal(0.0, INIT_STD, size=shape).astype(np.float32)
+
+
+def weights_sha256(tensors: dict[str, np.ndarray]) -> str:
+    """Hash of tensor names, shapes, dtypes and bytes (independent of file layout)."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        digest.update(f"{name}|{array.dtype}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _build_tokenizer(spec: ModelSpec):
+    from tokenizers import Tokenizer, processors
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer.from_file(str(TOKENIZER_JSON))
+    if spec.tiny.tokenizer == "llama":
+        tok.post_processor = processors.TemplateProcessing(
+            single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", tok.token_to_id("<s>"))]
+        )
+        names = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+    else:
+        names = dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    template = CHAT_TEMPLATES[spec.chat_template] if spec.chat_template else None
+    return PreTrainedTokenizerFast(tokenizer_object=tok, chat_template=template,
+                                   model_max_length=spec.tiny.config.get("max_position_embeddings", 2048),
+                                   **names)
+
+
+def _build(spec: ModelSpec, folder: Path) -> str:
+    import torch
+    import transformers
+    from safetensors.numpy import save_file
+
+    config = getattr(transformers, spec.tiny.config_class)(**spec.tiny.config)
+    config.architectures = [spec.architecture]
+    config.torch_dtype = "float32"
+    with torch.device("meta"):
+        skeleton = getattr(transformers, spec.architecture)(config)
+    tensors = {name: seeded_tensor(spec.name, name, tuple(t.shape))
+               for name, t in skeleton.state_dict().items()}
+    digest = weights_sha256(tensors)
+    expected = spec.tiny.weights_sha256
+    if expected and digest != expected:
+        raise HarnessError(
+            f"tiny twin {spec.name!r}: seeded weights hash {digest[:16]} differs from the recorded "
+            f"{expected[:16]}; this transformers version names or shapes {spec.architecture} parameters differently"
+        )
+    config.save_pretrained(folder)
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    _build_tokenizer(spec).save_pretrained(folder)
+    (folder / "harness-tiny.json").write_text(json.dumps({"name": spec.name, "weights_sha256": digest}))
+    return digest
+
+
+def ensure_tiny(spec: ModelSpec) -> Path:
+    """Build the twin in the cache on first use (atomically, safe across processes); return its folder."""
+    if spec.tiny is None:
+        raise HarnessError(f"model {spec.name!r} is not a tiny twin")
+    target = tiny_path(spec)
+    if (target / "harness-tiny.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.{os.getpid()}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        _build(spec, staging)
+        try:
+            os.rename(staging, target)
+        except OSError:  # another process finished first
+            if not (target / "harness-tiny.json").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def tiny_weights_sha256(folder: Path) -> str:
+    """The recorded weights hash of a built twin."""
+    return json.loads((folder / "harness-tiny.json").read_text())["weights_sha256"]

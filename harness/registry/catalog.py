@@ -1,0 +1,162 @@
+"""The built-in model catalog: real checkpoints and their offline tiny twins."""
+
+from __future__ import annotations
+
+from harness.registry.specs import ModelSpec, TinyConfig
+
+_PYTHIA_PARAMS = {
+    "70m": 70_426_624,
+    "160m": 162_322_944,
+    "410m": 405_334_016,
+    "1b": 1_011_781_632,
+    "1.4b": 1_414_647_808,
+    "2.8b": 2_775_208_960,
+    "6.9b": 6_857_302_016,
+    "12b": 11_846_072_320,
+}
+_LLAMA2_PARAMS = {"7b": 6_738_415_616, "13b": 13_015_864_320, "70b": 68_976_648_192}
+
+
+def _pythia() -> list[ModelSpec]:
+    specs = []
+    for size, params in _PYTHIA_PARAMS.items():
+        for suffix in ("", "-deduped"):
+            specs.append(
+                ModelSpec(
+                    name=f"pythia-{size}{suffix}",
+                    family="pythia",
+                    hub_id=f"EleutherAI/pythia-{size}{suffix}",
+                    architecture="GPTNeoXForCausalLM",
+                    parameters=params,
+                    dtype="float16",
+                    license="Apache-2.0",
+                    backend="vllm",
+                    description="Pythia suite; training checkpoints via --revision stepN",
+                )
+            )
+    return specs
+
+
+def _llama2() -> list[ModelSpec]:
+    specs = []
+    for size, params in _LLAMA2_PARAMS.items():
+        for chat in (False, True):
+            specs.append(
+                ModelSpec(
+                    name=f"llama-2-{size}{'-chat' if chat else ''}",
+                    family="llama-2",
+                    hub_id=f"meta-llama/Llama-2-{size}{'-chat' if chat else ''}-hf",
+                    architecture="LlamaForCausalLM",
+                    parameters=params,
+                    dtype="float16",
+                    license="llama2",
+                    chat_template="llama-2-chat" if chat else None,
+                    backend="vllm",
+                    gated=True,
+                )
+            )
+    return specs
+
+
+def _text(name: str, family: str, hub_id: str, arch: str, params: int, license: str,
+          chat: str | None = None, description: str = "") -> ModelSpec:
+    return ModelSpec(name=name, family=family, hub_id=hub_id, architecture=arch, parameters=params,
+                     dtype="bfloat16", license=license, chat_template=chat, backend="vllm",
+                     description=description)
+
+
+def _mistral_family() -> list[ModelSpec]:
+    return [
+        _text("mistral-7b", "mistral", "mistralai/Mistral-7B-v0.1", "MistralForCausalLM",
+              7_241_732_096, "Apache-2.0"),
+        _text("mistral-7b-instruct", "mistral", "mistralai/Mistral-7B-Instruct-v0.1",
+              "MistralForCausalLM", 7_241_732_096, "Apache-2.0", chat="mistral-instruct"),
+        _text("mixtral-8x7b", "mixtral", "mistralai/Mixtral-8x7B-v0.1", "MixtralForCausalLM",
+              46_702_792_704, "Apache-2.0"),
+        _text("mixtral-8x7b-instruct", "mixtral", "mistralai/Mixtral-8x7B-Instruct-v0.1",
+              "MixtralForCausalLM", 46_702_792_704, "Apache-2.0", chat="mistral-instruct"),
+    ]
+
+
+def _students() -> list[ModelSpec]:
+    return [
+        _text("orca-2-7b", "orca-2", "microsoft/Orca-2-7b", "LlamaForCausalLM", 6_738_440_192,
+              "microsoft-research-license", chat="chatml", description="LLaMA-2 student of GPT-4"),
+        _text("orca-2-13b", "orca-2", "microsoft/Orca-2-13b", "LlamaForCausalLM", 13_015_895_040,
+              "microsoft-research-license", chat="chatml", description="LLaMA-2 student of GPT-4"),
+        _text("vicuna-7b", "vicuna", "lmsys/vicuna-7b-v1.5", "LlamaForCausalLM", 6_738_415_616,
+              "llama2", chat="vicuna", description="imitation model fine-tuned on ShareGPT"),
+        _text("zephyr-7b", "zephyr", "HuggingFaceH4/zephyr-7b-beta", "MistralForCausalLM",
+              7_241_732_096, "MIT", chat="zephyr", description="distilled DPO student of Mistral-7B"),
+    ]
+
+
+def _vision() -> list[ModelSpec]:
+    def spec(name: str, family: str, hub_id: str, arch: str, params: int, modality: str = "vision",
+             license: str = "Apache-2.0") -> ModelSpec:
+        return ModelSpec(name=name, family=family, hub_id=hub_id, architecture=arch,
+                         modality=modality, parameters=params, dtype="float32", license=license)
+
+    return [
+        spec("resnet-50", "resnet", "microsoft/resnet-50", "ResNetForImageClassification", 25_557_032),
+        spec("convnext-tiny", "convnext", "facebook/convnext-tiny-224", "ConvNextForImageClassification",
+             28_589_128),
+        spec("convnext-base", "convnext", "facebook/convnext-base-224", "ConvNextForImageClassification",
+             88_591_464),
+        spec("vit-base", "vit", "google/vit-base-patch16-224", "ViTForImageClassification", 86_567_656),
+        spec("vit-large", "vit", "google/vit-large-patch16-224", "ViTForImageClassification", 304_326_632),
+        spec("sam-vit-b", "sam", "facebook/sam-vit-base", "SamModel", 93_735_472, "segmentation"),
+        spec("sam-vit-l", "sam", "facebook/sam-vit-large", "SamModel", 312_343_088, "segmentation"),
+        spec("sam-vit-h", "sam", "facebook/sam-vit-huge", "SamModel", 641_090_864, "segmentation"),
+        ModelSpec(name="modelscope-t2v", family="video-ldm", hub_id="ali-vilab/text-to-video-ms-1.7b",
+                  architecture="TextToVideoSDPipeline", modality="video", dtype="float16",
+                  license="CC-BY-NC-4.0", description="text-to-video latent diffusion (diffusers)"),
+    ]
+
+
+_TINY_TEXT = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                  max_position_embeddings=2048, vocab_size=1024, tie_word_embeddings=False)
+_TINY_LLAMA = _TINY_TEXT | dict(intermediate_size=256, num_key_value_heads=2, bos_token_id=1,
+                                eos_token_id=2)
+_TINY_MISTRAL = _TINY_LLAMA | dict(num_key_value_heads=1, sliding_window=64)
+_TINY_MIXTRAL = _TINY_LLAMA | dict(num_key_value_heads=1, num_local_experts=4, num_experts_per_tok=2)
+_TINY_PYTHIA = _TINY_TEXT | dict(intermediate_size=512, rotary_pct=0.25, bos_token_id=0,
+                                 eos_token_id=0, use_parallel_residual=True)
+
+
+def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
+          chat: str | None, twin_of: str) -> ModelSpec:
+    return ModelSpec(
+        name=name, family=family, architecture=arch, parameters=None, dtype="float32",
+        license="Apache-2.0", chat_template=chat, backend="transformers",
+        tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer),
+        description=f"offline twin of {twin_of}: seeded random weights, real architecture",
+    )
+
+
+def _tiny_text() -> list[ModelSpec]:
+    return [
+        _tiny("tiny-pythia", "pythia", "GPTNeoXForCausalLM", "GPTNeoXConfig", _TINY_PYTHIA,
+              "gpt-neox", None, "pythia-70m"),
+        _tiny("tiny-llama-2", "llama-2", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
+              None, "llama-2-7b"),
+        _tiny("tiny-llama-2-chat", "llama-2", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
+              "llama-2-chat", "llama-2-7b-chat"),
+        _tiny("tiny-mistral", "mistral", "MistralForCausalLM", "MistralConfig", _TINY_MISTRAL, "llama",
+              None, "mistral-7b"),
+        _tiny("tiny-mistral-instruct", "mistral", "MistralForCausalLM", "MistralConfig", _TINY_MISTRAL,
+              "llama", "mistral-instruct", "mistral-7b-instruct"),
+        _tiny("tiny-mixtral", "mixtral", "MixtralForCausalLM", "MixtralConfig", _TINY_MIXTRAL, "llama",
+              None, "mixtral-8x7b"),
+        _tiny("tiny-orca-2", "orca-2", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
+              "chatml", "orca-2-7b"),
+        _tiny("tiny-vicuna", "vicuna", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
+              "vicuna", "vicuna-7b"),
+        _tiny("tiny-zephyr", "zephyr", "MistralForCausalLM", "MistralConfig", _TINY_MISTRAL, "llama",
+              "zephyr", "zephyr-7b"),
+    ]
+
+
+def builtin_models() -> list[ModelSpec]:
+    """Every model the harness ships a registry entry for."""
+    return _pythia() + _llama2() + _mistral_family() + _students() + _vision() + _tiny_text()

@@ -1,0 +1,226 @@
+"""The DuckDB store: runs, metrics, samples and raw request results.
+
+Every method opens the file for one short transaction, so several processes can
+share a store. JSON-valued columns hold JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, UnknownNameError, did_you_mean
+from harness.store.connection import check_writable, connect
+from harness.store.schema import SCHEMA_VERSION, current_version, migrate
+
+__all__ = ["Store", "SCHEMA_VERSION", "utcnow", "iso"]
+
+STALE_AFTER = timedelta(minutes=10)
+HOSTNAME = socket.gethostname()
+SAMPLE_COLUMNS = ["run_id", "task", "doc_id", "output_type", "input", "choices", "target", "prediction",
+                  "loglikelihoods", "raw_output", "loglikelihood", "token_count", "metrics", "doc"]
+REQUEST_COLUMNS = ["run_id", "doc_id", "idx", "request_type", "arguments", "response"]
+
+
+def utcnow() -> datetime:
+    """The current UTC time, naive (the store's TIMESTAMP columns hold UTC)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC text for a stored timestamp."""
+    return None if value is None else value.isoformat() + "Z"
+
+
+def _process_gone(pid: int | None, host: str | None, started: datetime) -> bool:
+    """True when the run's process is known to be dead (same host, pid gone or reused)."""
+    if pid is None or host != HOSTNAME:
+        return False
+    import psutil
+
+    try:
+        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc).replace(tzinfo=None)
+    except psutil.NoSuchProcess:
+        return True
+    return created > started + timedelta(seconds=5)
+
+
+class Store:
+    """A DuckDB file holding evaluation results."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    # -- connections ------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        """A migrated, writable connection for one short transaction."""
+        check_writable(self.path)
+        with connect(self.path) as conn:
+            migrate(conn)
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Any | None]:
+        """A read-only connection, or None when the store does not exist yet."""
+        if not self.path.exists():
+            yield None
+            return
+        with connect(self.path, read_only=True) as conn:
+            if current_version(conn) == SCHEMA_VERSION:
+                yield conn
+                return
+        with self.writing() as conn:  # an empty or older store: migrate first
+            yield conn
+
+    def ensure_ready(self) -> None:
+        """Fail early with one line if the store cannot be opened for writing."""
+        with self.writing():
+            pass
+
+    # -- writing ----------------------------------------------------------------------------------
+    def create_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Insert run rows (status ``running``) in one transaction."""
+        with self.writing() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            for run in runs:
+                cols = list(run)
+                conn.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             [run[c] for c in cols])
+            conn.execute("COMMIT")
+
+    def append(self, requests: list[dict], samples: list[dict], run_ids: list[str]) -> None:
+        """Store finished requests and samples, and refresh the runs' heartbeat, in one transaction."""
+        import pandas as pd
+
+        with self.writing() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            if requests:
+                request_frame = pd.DataFrame(requests, columns=REQUEST_COLUMNS)
+                conn.execute("INSERT INTO requests BY NAME SELECT * FROM request_frame")
+            if samples:
+                sample_frame = pd.DataFrame(samples, columns=SAMPLE_COLUMNS)
+                conn.execute("INSERT INTO samples BY NAME SELECT * FROM sample_frame")
+            if run_ids:
+                conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_id IN (SELECT unnest(?))",
+                             [utcnow(), run_ids])
+            conn.execute("COMMIT")
+
+    def finish_run(self, run_id: str, metrics: list[dict], stats: dict[str, Any]) -> None:
+        """Write a run's metrics and mark it finished."""
+        with self.writing() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            conn.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
+            for m in metrics:
+                conn.execute("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [run_id, m["task"], m["metric"], m["filter"], m["value"], m["stderr"], m["n"],
+                              m.get("higher_is_better")])
+            sets = ", ".join(f"{k} = ?" for k in stats)
+            conn.execute(f"UPDATE runs SET status = 'finished', finished_at = ?, heartbeat_at = ?, {sets} "
+                         "WHERE run_id = ?", [utcnow(), utcnow(), *stats.values(), run_id])
+            conn.execute("COMMIT")
+
+    def end_runs(self, run_ids: list[str], status: str, error: str | None = None) -> None:
+        """Mark unfinished runs ``failed`` or ``interrupted``, keeping what they stored."""
+        if not run_ids:
+            return
+        with self.writing() as conn:
+            conn.execute("UPDATE runs SET status = ?, error = ?, finished_at = ? "
+                         "WHERE run_id IN (SELECT unnest(?)) AND status = 'running'",
+                         [status, error, utcnow(), run_ids])
+
+    def delete(self, run_ids: list[str]) -> list[str]:
+        """Delete runs and everything stored with them; returns the full ids deleted."""
+        with self.writing() as conn:
+            full = [self._match(conn, rid) for rid in run_ids]
+            conn.execute("BEGIN TRANSACTION")
+            for table in ("requests", "samples", "metrics", "runs"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [full])
+            conn.execute("COMMIT")
+        return full
+
+    # -- reading ----------------------------------------------------------------------------------
+    @staticmethod
+    def _match(conn, run_id: str) -> str:
+        rows = [r[0] for r in conn.execute("SELECT run_id FROM runs WHERE starts_with(run_id, ?)",
+                                           [run_id]).fetchall()]
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise HarnessError(f"run id {run_id!r} is ambiguous ({len(rows)} runs start with it); give more of it")
+        known = [r[0] for r in conn.execute("SELECT run_id FROM runs").fetchall()]
+        raise UnknownNameError(f"no run {run_id!r} in this store{did_you_mean(run_id, known)}; "
+                               "'harness runs' lists them")
+
+    @staticmethod
+    def _run_dicts(cursor) -> list[dict[str, Any]]:
+        names = [d[0] for d in cursor.description]
+        runs = []
+        for row in cursor.fetchall():
+            run = dict(zip(names, row))
+            if run["status"] == "running":
+                stale = run["heartbeat_at"] and utcnow() - run["heartbeat_at"] > STALE_AFTER
+                if stale or _process_gone(run["pid"], run["hostname"], run["started_at"]):
+                    run["status"] = "interrupted"
+            for key in ("settings", "versions", "model_info"):
+                run[key] = json.loads(run[key]) if run[key] else None
+            for key in ("started_at", "finished_at", "heartbeat_at"):
+                run[key] = iso(run[key])
+            runs.append(run)
+        return runs
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        """All runs, newest first, with killed runs shown as ``interrupted``."""
+        with self.reading() as conn:
+            if conn is None:
+                return []
+            return self._run_dicts(conn.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id"))
+
+    def resolve(self, run_id: str) -> str:
+        """The full id of the run whose id is or starts with ``run_id``."""
+        with self.reading() as conn:
+            if conn is None:
+                raise UnknownNameError(f"no run {run_id!r}: the store {self.path} does not exist yet")
+            return self._match(conn, run_id)
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run and its metrics: ``{"run": {...}, "metrics": [...]}``."""
+        full = self.resolve(run_id)
+        with self.reading() as conn:
+            run = self._run_dicts(conn.execute("SELECT * FROM runs WHERE run_id = ?", [full]))[0]
+            cursor = conn.execute("SELECT task, metric, filter, value, stderr, n, higher_is_better FROM metrics "
+                                  "WHERE run_id = ? ORDER BY task, metric, filter", [full])
+            names = [d[0] for d in cursor.description]
+            metrics = [dict(zip(names, row)) for row in cursor.fetchall()]
+        return {"run": run, "metrics": metrics}
+
+    def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's samples, by doc id, with JSON columns decoded."""
+        full = self.resolve(run_id)
+        with self.reading() as conn:
+            cursor = conn.execute(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE run_id = ? "
+                                  "ORDER BY doc_id", [full])
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        for row in rows:
+            for key in ("choices", "target", "prediction", "loglikelihoods", "metrics", "doc"):
+                row[key] = json.loads(row[key]) if row[key] is not None else None
+        return rows
+
+    def count(self, table: str, run_id: str) -> int:
+        """Rows of ``table`` stored for a run."""
+        with self.reading() as conn:
+            if conn is None:
+                return 0
+            return conn.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", [run_id]).fetchone()[0]
+
+
+def process_identity() -> dict[str, Any]:
+    """The pid and host recorded on a run, to detect runs killed without warning."""
+    return {"pid": os.getpid(), "hostname": HOSTNAME}

@@ -1,0 +1,86 @@
+"""The store's tables and their migrations.
+
+``MIGRATIONS[i]`` takes a store from schema version ``i`` to ``i + 1``; a new
+version appends a step and never edits an old one.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE runs (
+    run_id VARCHAR PRIMARY KEY,
+    invocation_id VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    model_fingerprint VARCHAR NOT NULL,
+    model_source VARCHAR,
+    revision VARCHAR,
+    dtype VARCHAR,
+    backend VARCHAR,
+    device VARCHAR,
+    task VARCHAR NOT NULL,
+    task_hash VARCHAR NOT NULL,
+    output_type VARCHAR,
+    settings VARCHAR,          -- JSON: effective settings
+    settings_hash VARCHAR,
+    versions VARCHAR,          -- JSON: harness, lm_eval, transformers, torch, python
+    model_info VARCHAR,        -- JSON: family, parameters, licence, ...
+    git_commit VARCHAR,
+    status VARCHAR NOT NULL,   -- running | finished | failed | interrupted
+    error VARCHAR,
+    started_at TIMESTAMP NOT NULL,  -- UTC
+    finished_at TIMESTAMP,
+    heartbeat_at TIMESTAMP,
+    pid INTEGER,
+    hostname VARCHAR,
+    n_samples INTEGER,
+    n_requests INTEGER,
+    duration_s DOUBLE,
+    samples_per_s DOUBLE,
+    requests_per_s DOUBLE
+);
+CREATE TABLE metrics (
+    run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, metric VARCHAR NOT NULL, filter VARCHAR NOT NULL,
+    value DOUBLE, stderr DOUBLE, n INTEGER, higher_is_better BOOLEAN
+);
+CREATE TABLE samples (
+    run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, doc_id INTEGER NOT NULL, output_type VARCHAR,
+    input VARCHAR, choices VARCHAR, target VARCHAR, prediction VARCHAR, loglikelihoods VARCHAR,
+    raw_output VARCHAR, loglikelihood DOUBLE, token_count INTEGER, metrics VARCHAR, doc VARCHAR
+);
+CREATE TABLE requests (
+    run_id VARCHAR NOT NULL, doc_id INTEGER NOT NULL, idx INTEGER NOT NULL, request_type VARCHAR NOT NULL,
+    arguments VARCHAR, response VARCHAR
+);
+"""
+
+MIGRATIONS: list[str] = [_V1]
+
+
+def current_version(conn) -> int:
+    """The schema version of an open store (0 for an empty file)."""
+    has_meta = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[0]
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn) -> None:
+    """Bring an open, writable store up to ``SCHEMA_VERSION`` in one transaction."""
+    from harness.errors import HarnessError
+
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise HarnessError(f"this store has schema version {version}, newer than this harness "
+                           f"understands ({SCHEMA_VERSION}); upgrade harness")
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN TRANSACTION")
+    for step in MIGRATIONS[version:]:
+        conn.execute(step)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    conn.execute("COMMIT")

@@ -1,0 +1,135 @@
+"""Load lm-eval task objects by name, cheaply when only the harness's own tasks are named."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, UnknownNameError, did_you_mean
+from harness.registry import plugin_task_dirs
+from harness.resources import tasks_dir
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def task_folders(include_paths: list[str] | None = None) -> list[Path]:
+    """The built-in task folder, plugin task folders, then the user's ``--include-path`` folders."""
+    folders = [tasks_dir(), *plugin_task_dirs()]
+    for raw in include_paths or []:
+        path = Path(raw)
+        if not path.is_dir():
+            raise HarnessError(f"--include-path {raw} is not a folder of task YAML files")
+        folders.append(path.resolve())
+    return folders
+
+
+def task_manager(include_paths: list[str] | None = None, *, with_builtins: bool = False,
+                 metadata: dict | None = None):
+    """An lm-eval ``TaskManager`` over our folders; lm-eval's ~14k built-in YAMLs only on request."""
+    from lm_eval.tasks import TaskManager
+
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    return TaskManager(include_path=[str(p) for p in task_folders(include_paths)],
+                       include_defaults=with_builtins, metadata=metadata)
+
+
+def split_names(tasks: list[str] | str) -> list[str]:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]`` (``--task`` is repeatable and comma-separated)."""
+    items = [tasks] if isinstance(tasks, str) else list(tasks)
+    names = [n.strip() for item in items for n in item.split(",") if n.strip()]
+    if not names:
+        raise HarnessError("no task given; pass --task NAME (see 'harness tasks')")
+    return list(dict.fromkeys(names))
+
+
+def find_manager(names: list[str], include_paths: list[str] | None, metadata: dict | None = None):
+    """The cheapest TaskManager that knows every name; unknown names raise with suggestions."""
+    manager = task_manager(include_paths, metadata=metadata)
+    missing = [n for n in names if n not in manager.all_tasks]
+    if not missing:
+        return manager
+    close = {n: did_you_mean(n, manager.all_tasks) for n in missing}
+    if all(close.values()):  # obvious misspellings of our own tasks: no need to index lm-eval's
+        name = missing[0]
+        raise UnknownNameError(f"unknown task {name!r}{close[name]}; 'harness tasks' lists them")
+    manager = task_manager(include_paths, with_builtins=True, metadata=metadata)
+    for name in names:
+        if name not in manager.all_tasks:
+            raise UnknownNameError(f"unknown task {name!r}{did_you_mean(name, manager.all_tasks)}; "
+                                   "'harness tasks' lists them, --include-path adds your own YAML folder")
+    return manager
+
+
+def load_tasks(names: list[str], *, include_paths: list[str] | None = None, num_fewshot: int | None = None,
+               gen_kwargs: dict | None = None, fewshot_seed: int | None = 1234,
+               metadata: dict | None = None) -> dict[str, Any]:
+    """Leaf lm-eval tasks by name, with the overrides lm-eval's ``simple_evaluate`` applies."""
+    manager = find_manager(names, include_paths, metadata)
+    try:
+        loaded = manager.load(names)
+    except HarnessError:
+        raise
+    except FileNotFoundError as exc:
+        raise HarnessError(f"a data file of task(s) {', '.join(names)} is missing: {exc}") from exc
+    except Exception as exc:  # lm-eval raises many types for a bad YAML
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise HarnessError(f"could not load task(s) {', '.join(names)}: {type(exc).__name__}: {first}") from exc
+    tasks = dict(loaded["tasks"])
+    for task in tasks.values():
+        if task.get_config("output_type") == "generate_until" and gen_kwargs:
+            task.set_config(key="generation_kwargs", value=dict(gen_kwargs), update=True)
+        if num_fewshot is not None:
+            if task.get_config("num_fewshot") != 0:
+                task.set_config(key="num_fewshot", value=num_fewshot)
+        elif task.get_config("num_fewshot") is None:
+            task.set_config(key="num_fewshot", value=0)
+        task.set_fewshot_seed(seed=fewshot_seed)
+    return tasks
+
+
+def _stable(value: Any) -> str:
+    if callable(value):
+        try:
+            return inspect.getsource(value)
+        except (OSError, TypeError):
+            return getattr(value, "__qualname__", type(value).__name__)
+    return _ADDRESS.sub("", str(value))
+
+
+def task_hash(task: Any) -> str:
+    """Hash of the task's configuration and every document it can show the model."""
+    digest = hashlib.sha256()
+    config = json.dumps(task.dump_config(), sort_keys=True, default=_stable)
+    digest.update(_ADDRESS.sub("", config).encode())
+    docs = [("eval", task.eval_docs)]
+    if task.has_training_docs() or task.has_validation_docs() or task.config.fewshot_split:
+        try:
+            docs.append(("fewshot", task.fewshot_docs()))
+        except Exception:  # tasks without few-shot docs
+            pass
+    for label, collection in docs:
+        digest.update(label.encode())
+        for doc in collection or []:
+            digest.update(json.dumps(doc, sort_keys=True, default=_stable).encode())
+    return digest.hexdigest()
+
+
+def list_tasks(pattern: str | None = None, include_paths: list[str] | None = None,
+               with_builtins: bool = False) -> list[dict[str, str]]:
+    """Task, group and tag names known to lm-eval's index, with their kind and YAML file."""
+    import fnmatch
+
+    manager = task_manager(include_paths, with_builtins=with_builtins)
+    rows = []
+    for name in manager.all_tasks:
+        if pattern and not (fnmatch.fnmatch(name, pattern) or pattern in name):
+            continue
+        entry = manager._index[name]
+        rows.append({"name": name, "kind": str(getattr(entry.kind, "name", entry.kind)).lower(),
+                     "path": str(getattr(entry, "yaml_path", "") or "")})
+    return rows
