@@ -88,7 +88,7 @@ def _build(spec: ModelSpec, folder: Path) -> str:
 
     config = getattr(transformers, spec.tiny.config_class)(**spec.tiny.config)
     config.architectures = [spec.architecture]
-    config.torch_dtype = "float32"
+    config.dtype = "float32"
     with torch.device("meta"):
         skeleton = getattr(transformers, spec.architecture)(config)
     tensors = {name: seeded_tensor(spec.name, name, tuple(t.shape))

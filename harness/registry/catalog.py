@@ -124,12 +124,27 @@ _TINY_PYTHIA = _TINY_TEXT | dict(intermediate_size=512, rotary_pct=0.25, bos_tok
                                  eos_token_id=0, use_parallel_residual=True)
 
 
+# Hashes of the seeded weights (names, shapes, bytes); a build that differs is refused.
+TINY_WEIGHTS_SHA256 = {
+    "tiny-pythia": "77ba8217e4011d216b3ceb5fc1380d2f32a499fad485fe7defb58f492ed7da47",
+    "tiny-llama-2": "aadcd6aa67f5f0ce6620d15444592d1ee1b9e6cd087b75bf15f602ec3cb83e67",
+    "tiny-llama-2-chat": "c71b15c09217c45020e51c302d1c724d27587d68320a1f1326a86696934b6cc9",
+    "tiny-mistral": "a2c9359983df03ca8a855055820f69e6863565d0b0da432052a0327dd56ceb43",
+    "tiny-mistral-instruct": "5ef8af85a19955fbab1f49c25e14d4bdd1d17182d1c72c059d5b1f0b70797767",
+    "tiny-mixtral": "f43a19539495c03f6fb3eaf81dc7d97e1ea58fc81c9c65c565ea47c1cbb21427",
+    "tiny-orca-2": "6c83b7cf4b9fcef4086659cca6d01af7777d1fe7d194229ef7c41eae444b5296",
+    "tiny-vicuna": "0ffa323ca6c44fed0db4ea51fce51311f19ded5e813b204224702de427c2541e",
+    "tiny-zephyr": "dd9f01220c8d3b379ae8ce3e99fb9e81982d6206e56f15402fca51a553fe7623",
+}
+
+
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
           chat: str | None, twin_of: str) -> ModelSpec:
     return ModelSpec(
         name=name, family=family, architecture=arch, parameters=None, dtype="float32",
         license="Apache-2.0", chat_template=chat, backend="transformers",
-        tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer),
+        tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer,
+                        weights_sha256=TINY_WEIGHTS_SHA256[name]),
         description=f"offline twin of {twin_of}: seeded random weights, real architecture",
     )
 

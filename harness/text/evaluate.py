@@ -100,11 +100,12 @@ def _score_doc(state: _TaskState, doc_id: int) -> dict[str, Any]:
         ensemble.apply(instances)
     doc = instances[0].doc
     per_sample: dict[str, Any] = {}
+    single_filter = len(instances[0].filtered_resps) == 1
     for filter_key in instances[0].filtered_resps:
         metrics = task.process_results(doc, [inst.filtered_resps[filter_key] for inst in instances])
         for metric, value in metrics.items():
             state.raw_metrics[(metric, filter_key)].append(value)
-            per_sample[metric if filter_key == "none" else f"{metric},{filter_key}"] = value
+            per_sample[metric if single_filter else f"{metric},{filter_key}"] = value
     state.n_samples += 1
     return sample_row(task, doc_id, doc, instances, per_sample, state.token_counts)
 

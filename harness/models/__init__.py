@@ -1,0 +1,1 @@
+"""Locating, building and fingerprinting model weights."""

@@ -1,0 +1,1 @@
+"""Text evaluation through lm-eval task definitions."""
