@@ -47,12 +47,33 @@ def split_names(tasks: list[str] | str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _check_yaml_syntax(include_paths: list[str] | None) -> None:
+    """lm-eval's index skips YAML it cannot parse; name the broken file instead of 'unknown task'."""
+    import yaml
+
+    class _Lenient(yaml.SafeLoader):
+        pass
+
+    _Lenient.add_multi_constructor("!", lambda loader, suffix, node: None)
+    for folder in include_paths or []:
+        for path in sorted(Path(folder).rglob("*.yaml")):
+            try:
+                yaml.load(path.read_text(encoding="utf-8"), Loader=_Lenient)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" line {mark.line + 1}" if mark else ""
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                raise HarnessError(f"malformed task YAML {path}{where}: {problem}; fix the file or remove it "
+                                   "from --include-path") from exc
+
+
 def find_manager(names: list[str], include_paths: list[str] | None, metadata: dict | None = None):
     """The cheapest TaskManager that knows every name; unknown names raise with suggestions."""
     manager = task_manager(include_paths, metadata=metadata)
     missing = [n for n in names if n not in manager.all_tasks]
     if not missing:
         return manager
+    _check_yaml_syntax(include_paths)
     close = {n: did_you_mean(n, manager.all_tasks) for n in missing}
     if all(close.values()):  # obvious misspellings of our own tasks: no need to index lm-eval's
         name = missing[0]
