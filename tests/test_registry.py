@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,33 @@ def test_listing_commands_do_not_import_heavy_libraries(tmp_path):
                          cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_tiny_parameter_counts_are_those_of_the_built_model():
+    from safetensors.numpy import load_file
+
+    for name in TINY_TEXT:
+        spec = get_model(name)
+        tensors = load_file(str(ensure_tiny(spec) / "model.safetensors"))
+        assert sum(t.size for t in tensors.values()) == spec.parameters
+
+
+def test_the_wheel_ships_tasks_and_leaderboards(tmp_path):
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("harness-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "harness/_builtin/tasks/finance/finance_sentiment.yaml" in names
+    assert "harness/_builtin/tasks/finance/sentiment_test.jsonl" in names
+    assert "harness/_builtin/leaderboards/README.md" in names
+    assert "harness/models/data/tiny-bpe.json" in names
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    probe = subprocess.run([sys.executable, "-c", "from harness.resources import tasks_dir; print(tasks_dir())"],
+                           capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target)})
+    found = probe.stdout.strip()
+    assert found.startswith(str(target)) and (Path(found) / "finance" / "_finance.yaml").exists(), probe.stderr

@@ -138,10 +138,15 @@ TINY_WEIGHTS_SHA256 = {
 }
 
 
+TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-2-chat": 590_464,
+                   "tiny-mistral": 557_696, "tiny-mistral-instruct": 557_696, "tiny-mixtral": 1_148_544,
+                   "tiny-orca-2": 590_464, "tiny-vicuna": 590_464, "tiny-zephyr": 557_696}
+
+
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
           chat: str | None, twin_of: str) -> ModelSpec:
     return ModelSpec(
-        name=name, family=family, architecture=arch, parameters=None, dtype="float32",
+        name=name, family=family, architecture=arch, parameters=TINY_PARAMETERS[name], dtype="float32",
         license="Apache-2.0", chat_template=chat, backend="transformers",
         tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer,
                         weights_sha256=TINY_WEIGHTS_SHA256[name]),
