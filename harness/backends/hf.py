@@ -3,7 +3,8 @@
 Tokenisation and scoring follow lm-eval's ``hf`` model (``HFLM``) step for step,
 so per-sample log-likelihoods agree with it: trailing spaces of a context move
 into the continuation, ``context + continuation`` is encoded whole, inputs are
-right-padded and the last token dropped. Log-softmax is taken in float32.
+right-padded and the last token dropped. Log-softmax is taken in float64, at
+the scored positions only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch
            "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # Keyword arguments of ``from_pretrained`` a user may pass through --model-args.
 _LOAD_ARGS = {"trust_remote_code", "attn_implementation", "low_cpu_mem_usage", "device_map"}
-_BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id"}
+_BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id", "shared_context"}
 
 
 def pick_device(device: str) -> str:
@@ -78,6 +79,7 @@ class TransformersBackend:
         self.model.eval()
         self._add_bos = args.get("add_bos_token")
         self._prefix_token_id = args.get("prefix_token_id")
+        self.shared_context = bool(args.get("shared_context", True))
         self.max_length = int(args["max_length"]) if "max_length" in args else self._resolve_max_length()
         self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
 
@@ -128,7 +130,7 @@ class TransformersBackend:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "device": self.device, "dtype": str(self.dtype).removeprefix("torch."),
-                "max_length": self.max_length, "batch_size": self.batch_size}
+                "max_length": self.max_length, "batch_size": self.batch_size, "shared_context": self.shared_context}
 
     def apply_chat_template(self, history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
         if not self.tokenizer.chat_template:
@@ -152,11 +154,11 @@ class TransformersBackend:
         for row, inp in enumerate(inputs):
             batch[row, : len(inp)] = torch.tensor(inp, dtype=torch.long)
         logits = self.model(batch.to(self.device)).logits
-        logprobs = F.log_softmax(logits.float(), dim=-1)
         results = []
         for row, (_, cont) in enumerate(items):
             n = len(cont)
-            window = logprobs[row, lengths[row] - n: lengths[row]]
+            # only the scored positions, in float64 so sums do not depend on batch composition
+            window = F.log_softmax(logits[row, lengths[row] - n: lengths[row]].double(), dim=-1)
             target = torch.tensor(cont, dtype=torch.long, device=window.device)
             greedy = bool((window.argmax(dim=-1) == target).all())
             results.append((float(window.gather(1, target[:, None]).sum()), greedy))
@@ -171,7 +173,31 @@ class TransformersBackend:
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> Iterator[BatchResult]:
         encoded = [(pos, *self.encode_pair(ctx, cont)) for pos, (ctx, cont) in enumerate(requests)]
-        yield from self._batched(encoded)
+        if not self.shared_context:
+            yield from self._batched(encoded)
+            return
+        plain, groups = [], defaultdict(list)
+        for pos, ctx, cont in encoded:
+            if not cont or len(ctx) + len(cont) > self.max_length + 1:  # empty or truncated: lm-eval's path
+                plain.append((pos, ctx, cont))
+            else:
+                groups[tuple(ctx)].append((pos, cont))
+        yield from self._batched(plain)
+        yield from self._shared(sorted(groups.items(), key=lambda item: (-len(item[0]), item[0])))
+
+    def _shared(self, groups: list) -> Iterator[BatchResult]:
+        """Batches of whole groups holding about ``batch_size`` continuations each."""
+        from harness.backends.shared_context import score_groups
+
+        start = 0
+        while start < len(groups):
+            end, size = start, 0
+            while end < len(groups) and (end == start or size + len(groups[end][1]) <= self.batch_size):
+                size += len(groups[end][1])
+                end += 1
+            scored = score_groups(self.model, groups[start:end], self.device)
+            yield [pos for pos, _, _ in scored], [(ll, greedy) for _, ll, greedy in scored]
+            start = end
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
         from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
