@@ -87,7 +87,7 @@ def _check_limit(limit: float | None) -> int | float | None:
     return int(limit) if limit >= 1 else float(limit)
 
 
-def _versions() -> dict[str, str]:
+def _versions(backend: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
@@ -96,6 +96,10 @@ def _versions() -> dict[str, str]:
             found[dist] = version(dist)
         except PackageNotFoundError:
             found[dist] = "not installed"
+    if backend == "vllm":
+        from harness.backends.vllm import vllm_version
+
+        found["vllm"] = vllm_version() or "not installed"
     return found
 
 
@@ -135,14 +139,16 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         gen_kwargs: str | dict | None = None, revision: str | None = None,
         include_path: list[str] | None = None, apply_chat_template: bool = False,
         system_instruction: str | None = None, fewshot_as_multiturn: bool = False,
-        metadata: dict | None = None, db: str | Path | None = None, quiet: bool = False,
+        metadata: dict | None = None, tensor_parallel_size: int | None = None,
+        gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
+        db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
-    from harness.backends import choose_backend, load_backend_class
+    from harness.backends import choose_backend
     from harness.models.resolve import resolve_model
     from harness.text.evaluate import build_requests
     from harness.text.tasks import load_tasks, split_names, task_hash
@@ -153,19 +159,21 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     seeds = parse_seed(seed)
     model_kwargs, generation = parse_kv(model_args, "--model-args"), parse_kv(gen_kwargs, "--gen-kwargs")
     names = split_names(task)
-    store = _store(db)
-    store.ensure_ready()
     resolved = resolve_model(model, revision)
     if resolved.spec and resolved.spec.modality != "text":
         raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; text tasks need a language model")
     backend_name, reason = choose_backend(backend, resolved.spec.backend if resolved.spec else None)
+    model_kwargs |= _vllm_options(backend_name, tensor_parallel_size=tensor_parallel_size,
+                                  gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len)
+    store = _store(db)
+    store.ensure_ready()  # a locked or foreign store fails here, before models load
     _set_seeds(seeds)
     tasks = load_tasks(names, include_paths=include_path, num_fewshot=num_fewshot, gen_kwargs=generation,
                        fewshot_seed=seeds[3], metadata=metadata)
     if not quiet:
         log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
-    engine = load_backend_class(backend_name)(resolved, device=device, dtype=dtype, batch_size=batch_size,
-                                              model_args=model_kwargs)
+    engine, owned = _open_engine(backend_name, resolved, device=device, dtype=dtype, batch_size=batch_size,
+                                 model_args=model_kwargs)
     try:
         build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
                        system_instruction=system_instruction, fewshot_as_multiturn=fewshot_as_multiturn)
@@ -174,7 +182,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         common = {
             "invocation_id": invocation_id, "model": model, "model_fingerprint": resolved.fingerprint,
             "model_source": resolved.source, "revision": resolved.revision, "dtype": described["dtype"],
-            "backend": backend_name, "device": described["device"], "versions": json.dumps(_versions()),
+            "backend": backend_name, "device": described["device"], "versions": json.dumps(_versions(backend_name)),
             "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
             "git_commit": _git_commit(), "status": "running", "started_at": utcnow(), **process_identity(),
         }
@@ -199,7 +207,45 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             log(f"run {run_id}: {model} on {name}")
         return _execute(store, tasks, engine, run_ids, invocation_id, quiet)
     finally:
+        if owned:
+            engine.close()
+
+
+def _vllm_options(backend: str, **options: Any) -> dict[str, Any]:
+    """vLLM-only options, refused with one line on other backends."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if given and backend != "vllm":
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise HarnessError(f"{flags} only apply to --backend vllm; this run uses {backend}")
+    return given
+
+
+# vLLM engines take ~30 s to start: the last one stays warm for later run() calls in this process.
+_WARM: dict[tuple, Any] = {}
+
+
+def _open_engine(name: str, resolved: Any, *, device: str, dtype: str, batch_size: int,
+                 model_args: dict[str, Any]) -> tuple[Any, bool]:
+    """A backend instance and whether the caller owns it (and must close it)."""
+    from harness.backends import load_backend_class
+
+    cls = load_backend_class(name)
+    if name != "vllm":
+        return cls(resolved, device=device, dtype=dtype, batch_size=batch_size, model_args=model_args), True
+    key = (name, resolved.fingerprint, resolved.path, device, dtype, json.dumps(model_args, sort_keys=True))
+    if key not in _WARM:
+        release_engines()
+        _WARM[key] = cls(resolved, device=device, dtype=dtype, batch_size=batch_size, model_args=model_args)
+    engine = _WARM[key]
+    engine.batch_size = batch_size
+    return engine, False
+
+
+def release_engines() -> None:
+    """Shut down the warm vLLM engine kept between ``run()`` calls in this process."""
+    for engine in _WARM.values():
         engine.close()
+    _WARM.clear()
 
 
 def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str, str], invocation_id: str,
@@ -282,5 +328,6 @@ def doctor(db: str | Path | None = None) -> list[str]:
     return check_environment(_store(db).path)
 
 
-__all__ = ["run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "parse_seed", "parse_kv",
+__all__ = ["run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "release_engines", "parse_seed",
+           "parse_kv",
            "SCHEMA_VERSION"]

@@ -2,82 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 
-import harness
-from harness.resources import tasks_dir
-
-LIMIT = 24
-ROLLING_YAML = """task: rolling_text
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: loglikelihood_rolling
-doc_to_text: ""
-doc_to_target: "{{{{text}}}}"
-metric_list:
-  - metric: word_perplexity
-  - metric: byte_perplexity
-  - metric: bits_per_byte
-metadata:
-  version: 1.0
-"""
-CHOICES_YAML = """task: long_choices
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{question}}}}\nAnswer:"
-doc_to_target: gold
-doc_to_choice: "{{{{choices}}}}"
-metric_list:
-  - metric: acc
-  - metric: acc_norm
-metadata:
-  version: 1.0
-"""
-
-
-@pytest.fixture(scope="module")
-def extra_tasks(tmp_path_factory):
-    """A perplexity task and a multiple-choice task whose choices are many tokens long."""
-    folder = tmp_path_factory.mktemp("extra")
-    lines = [json.loads(line) for line in (tasks_dir() / "finance" / "numeric_test.jsonl").read_text().splitlines()]
-    texts = [{"text": f"{d['pre_text']} {d['post_text']} {d['question']} {d['answer_str']}"} for d in lines[:6]]
-    (folder / "rolling.jsonl").write_text("".join(json.dumps(t) + "\n" for t in texts))
-    (folder / "rolling.yaml").write_text(ROLLING_YAML.format(data=folder / "rolling.jsonl"))
-    docs = [{"question": d["question"], "gold": i % 4,
-             "choices": [f"the figure is {d['answer_str']} for {y}" if j == i % 4 else
-                         f"it would be about {j * 7 + i} percent of revenue in {y}" for j in range(4)]}
-            for i, (d, y) in enumerate(zip(lines[:LIMIT], range(2000, 2000 + LIMIT)))]
-    (folder / "choices.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (folder / "choices.yaml").write_text(CHOICES_YAML.format(data=folder / "choices.jsonl"))
-    return folder
-
-
-def _lm_eval(path, tasks, include, model_args=""):
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    manager = TaskManager(include_path=[str(tasks_dir()), *map(str, include)], include_defaults=False)
-    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={path},dtype=float32{model_args}",
-                                  tasks=tasks, task_manager=manager, limit=LIMIT, batch_size=4, device="cpu",
-                                  log_samples=True)
-    return out["results"], {t: {s["doc_id"]: s for s in out["samples"][t]} for t in tasks}
-
-
-def _ours(model, tasks, db, include=(), model_args=None, batch_size=4):
-    results = harness.run(model=model, task=tasks, limit=LIMIT, batch_size=batch_size, device="cpu", db=db, quiet=True,
-                          include_path=[str(p) for p in include], model_args=model_args, log=lambda _: None)
-    return {r["task"]: (r, {s["doc_id"]: s for s in harness.api._store(db).sample_rows(r["run_id"])})
-            for r in results}
+from tests.conftest import LIMIT, worst_difference, lm_eval_samples as _lm_eval, our_samples as _ours
 
 
 @pytest.mark.parametrize("model", ["tiny-pythia", "tiny-llama-2"])
@@ -107,12 +36,6 @@ def test_multiple_choice_and_generation_match_lm_eval(model, tmp_path):
     assert result["metrics"][0]["value"] == ref_results["finance_numeric"]["exact_match,extract-number"]
 
 
-def _worst_difference(ours: dict, reference: dict) -> float:
-    return max(abs(a - b[0] if isinstance(b, (list, tuple)) else abs(a - b))
-               for doc_id, ref in reference.items()
-               for a, b in zip(ours[doc_id]["loglikelihoods"], ref["filtered_resps"]))
-
-
 @pytest.mark.parametrize("model", ["tiny-pythia", "tiny-llama-2", "tiny-mistral", "tiny-mixtral"])
 def test_multi_token_choices_shared_and_plain_match_lm_eval(model, extra_tasks, tmp_path):
     """Shared-context scoring (the default) and plain per-pair scoring both equal lm-eval's hf model."""
@@ -124,7 +47,7 @@ def test_multi_token_choices_shared_and_plain_match_lm_eval(model, extra_tasks, 
     for mode, args in (("shared", None), ("plain", {"shared_context": False})):
         result, samples = _ours(model, ["long_choices"], tmp_path / f"{mode}.duckdb", [extra_tasks],
                                 args)["long_choices"]
-        assert _worst_difference(samples, reference) < 1e-4, mode
+        assert worst_difference(samples, reference) < 1e-4, mode
         for metric in result["metrics"]:
             assert metric["value"] == ref_results["long_choices"][f"{metric['metric']},none"], mode
 

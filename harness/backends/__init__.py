@@ -10,7 +10,8 @@ from harness.errors import HarnessError, did_you_mean
 
 __all__ = ["Backend", "BatchResult", "BACKENDS", "choose_backend", "load_backend_class"]
 
-BACKENDS: dict[str, str] = {"transformers": "harness.backends.hf:TransformersBackend"}
+BACKENDS: dict[str, str] = {"transformers": "harness.backends.hf:TransformersBackend",
+                            "vllm": "harness.backends.vllm:VLLMBackend"}
 ALIASES = {"hf": "transformers"}
 
 
@@ -20,16 +21,30 @@ def load_backend_class(name: str) -> type:
     return getattr(importlib.import_module(module), attr)
 
 
+def _vllm_usable() -> tuple[bool, str]:
+    if importlib.util.find_spec("vllm") is None:
+        return False, "vLLM is not installed"
+    import torch
+
+    if not torch.cuda.is_available():
+        return False, "no GPU"
+    return True, ""
+
+
 def choose_backend(requested: str, preferred: str | None) -> tuple[str, str]:
-    """Resolve ``--backend`` to an available backend; returns (name, reason printed to the user)."""
+    """Resolve ``--backend`` to a backend name; returns (name, reason printed to the user).
+
+    ``auto`` takes the registry's preference when it can run here (vLLM needs a GPU and vLLM), else transformers.
+    """
     requested = ALIASES.get(requested, requested)
     if requested != "auto":
         if requested not in BACKENDS:
             raise HarnessError(f"unknown backend {requested!r}{did_you_mean(requested, list(BACKENDS))}; "
                                f"available: auto, {', '.join(BACKENDS)}")
         return requested, "requested"
-    if preferred and preferred in BACKENDS and preferred != "transformers":
-        return preferred, f"auto: the registry prefers {preferred}"
-    if preferred and preferred != "transformers":
-        return "transformers", f"auto: the registry prefers {preferred}, which this installation lacks"
+    if preferred == "vllm":
+        usable, why = _vllm_usable()
+        if usable:
+            return "vllm", "auto: GPU and vLLM present"
+        return "transformers", f"auto: the registry prefers vllm, but {why}"
     return "transformers", "auto"

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
@@ -77,56 +78,15 @@ class TransformersBackend:
         if "device_map" not in load_kwargs:
             self.model.to(self.device)
         self.model.eval()
-        self._add_bos = args.get("add_bos_token")
-        self._prefix_token_id = args.get("prefix_token_id")
+        self.tokens = LmEvalTokenization(self.tokenizer, args.get("add_bos_token"), args.get("prefix_token_id"))
         self.shared_context = bool(args.get("shared_context", True))
         self.max_length = int(args["max_length"]) if "max_length" in args else self._resolve_max_length()
         self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
 
-    # -- lm-eval's tokenisation rules -------------------------------------------------------------
     def _resolve_max_length(self) -> int:
         from lm_eval.models.utils import resolve_max_length
 
         return resolve_max_length(self.model.config, self.tokenizer, default=2048)
-
-    @property
-    def eot_token_id(self) -> int:
-        return self.tokenizer.eos_token_id
-
-    @property
-    def prefix_token_id(self) -> int:
-        if self._prefix_token_id is not None:
-            return int(self._prefix_token_id)
-        if self.tokenizer.bos_token_id is not None:
-            return self.tokenizer.bos_token_id
-        return self.tokenizer.eos_token_id
-
-    def tok_encode(self, text: str, add_special_tokens: bool | None = None) -> list[int]:
-        """Encode as lm-eval's HFLM does (no second BOS when the text already starts with one)."""
-        kwargs: dict[str, bool] = {}
-        if add_special_tokens is not None:
-            kwargs["add_special_tokens"] = add_special_tokens
-        elif self._add_bos is not None:
-            kwargs["add_special_tokens"] = bool(self._add_bos)
-        bos = self.tokenizer.decode(self.prefix_token_id)
-        if add_special_tokens is None and bos and text.startswith(bos):
-            kwargs["add_special_tokens"] = False
-        return self.tokenizer.encode(text, **kwargs)
-
-    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        """Token ids of (context, continuation), split where lm-eval splits them."""
-        if context == "":
-            cont = self.tok_encode(continuation, add_special_tokens=False)
-            if self.prefix_token_id != cont[0]:
-                return [self.prefix_token_id], cont
-            return cont[:1], cont[1:]
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
-        whole = self.tok_encode(context + continuation)
-        ctx = self.tok_encode(context)
-        return ctx, whole[len(ctx):]
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "device": self.device, "dtype": str(self.dtype).removeprefix("torch."),
@@ -172,7 +132,7 @@ class TransformersBackend:
             yield [pos for pos, _, _ in chunk], self._score_tokens([(c, x) for _, c, x in chunk])
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> Iterator[BatchResult]:
-        encoded = [(pos, *self.encode_pair(ctx, cont)) for pos, (ctx, cont) in enumerate(requests)]
+        encoded = [(pos, *self.tokens.encode_pair(ctx, cont)) for pos, (ctx, cont) in enumerate(requests)]
         if not self.shared_context:
             yield from self._batched(encoded)
             return
@@ -200,16 +160,11 @@ class TransformersBackend:
             start = end
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
-        from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
-
         windows: list[tuple[int, list[int], list[int]]] = []
         remaining: dict[int, int] = {}
         tokens: dict[int, int] = {}
         for pos, text in enumerate(texts):
-            ids = self.tok_encode(text)
-            tokens[pos] = len(ids)
-            spans = [make_disjoint_window(w) for w in get_rolling_token_windows(
-                token_list=ids, prefix_token=self.prefix_token_id, max_seq_len=self.max_length, context_len=1)]
+            spans, tokens[pos] = self.tokens.rolling_windows(text, self.max_length)
             remaining[pos] = len(spans)
             windows.extend((pos, ctx, cont) for ctx, cont in spans)
         totals: dict[int, float] = defaultdict(float)
@@ -230,12 +185,12 @@ class TransformersBackend:
         groups: dict[str, list[int]] = defaultdict(list)
         for pos, (_, kwargs) in enumerate(requests):
             groups[json.dumps(kwargs, sort_keys=True, default=str)].append(pos)
-        eos = self.tokenizer.decode(self.eot_token_id, skip_special_tokens=False)
+        eos = self.tokenizer.decode(self.tokens.eot_token_id, skip_special_tokens=False)
         for positions in groups.values():
             kwargs = normalize_gen_kwargs(requests[positions[0]][1], 256)
             until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)
             max_gen = kwargs.pop("max_gen_toks")
-            order = sorted(positions, key=lambda p: (-len(self.tok_encode(requests[p][0])), requests[p][0]))
+            order = sorted(positions, key=lambda p: (-len(self.tokens.tok_encode(requests[p][0])), requests[p][0]))
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start: start + self.batch_size]
                 texts = self._generate([requests[p][0] for p in chunk], until, max_gen, dict(kwargs))
@@ -255,7 +210,7 @@ class TransformersBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         bos = self.tokenizer.bos_token
         special = {"add_special_tokens": False} if bos and contexts[0].startswith(bos) else (
-            {"add_special_tokens": bool(self._add_bos)} if self._add_bos is not None else {})
+            {"add_special_tokens": bool(self.tokens.add_bos_token)} if self.tokens.add_bos_token is not None else {})
         enc = self.tokenizer(contexts, padding="longest", return_tensors="pt", **special)
         self.tokenizer.padding_side = old_side
         ids, mask = enc["input_ids"][:, -max_ctx:], enc["attention_mask"][:, -max_ctx:]

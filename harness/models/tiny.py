@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import zlib
 from pathlib import Path
@@ -24,14 +25,13 @@ from harness.registry.specs import ModelSpec
 from harness.resources import cache_dir
 
 SEED = 2023
-INIT_STD = 0.2  # wide enough that answer choices are rarely near-ties
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 
 def _recipe_hash(spec: ModelSpec) -> str:
     recipe = {
         "name": spec.name, "architecture": spec.architecture, "tiny": spec.tiny.model_dump(exclude={"weights_sha256"}),
-        "chat_template": spec.chat_template, "seed": SEED, "std": INIT_STD, "version": RECIPE_VERSION,
+        "chat_template": spec.chat_template, "seed": SEED, "version": RECIPE_VERSION,
         "tokenizer": hashlib.sha256(TOKENIZER_JSON.read_bytes()).hexdigest(),
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
@@ -42,7 +42,7 @@ def tiny_path(spec: ModelSpec) -> Path:
     return cache_dir() / "tiny" / f"{spec.name}-{_recipe_hash(spec)[:12]}"
 
 
-def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...]) -> np.ndarray:
+def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...], std: float = 0.2) -> np.ndarray:
     """The deterministic initial value of one parameter: ones for norm weights, zeros for biases."""
     leaf = param_name.rsplit(".", 1)[-1]
     if leaf == "bias":
@@ -50,7 +50,7 @@ def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...]) -> n
     if len(shape) == 1 and "norm" in param_name:
         return np.ones(shape, dtype=np.float32)
     rng = np.random.default_rng([SEED, zlib.crc32(f"{model_name}/{param_name}".encode())])
-    return rng.normal(0.0, INIT_STD, size=shape).astype(np.float32)
+    return rng.normal(0.0, std, size=shape).astype(np.float32)
 
 
 def weights_sha256(tensors: dict[str, np.ndarray]) -> str:
@@ -61,6 +61,35 @@ def weights_sha256(tensors: dict[str, np.ndarray]) -> str:
         digest.update(f"{name}|{array.dtype}|{array.shape}|".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+_EXPERTS = re.compile(r"^(model\.layers\.\d+)\.mlp\.(gate\.weight|experts\.gate_up_proj|experts\.down_proj)$")
+
+
+def _mixtral_hub_layout(shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """Mixtral's published checkpoint layout (``block_sparse_moe.experts.E.w1/w2/w3``), which vLLM reads
+    and transformers converts on load, instead of transformers' fused in-memory experts."""
+    layout = {}
+    for name, shape in shapes.items():
+        match = _EXPERTS.match(name)
+        if not match:
+            layout[name] = shape
+            continue
+        prefix, part = match.group(1) + ".block_sparse_moe", match.group(2)
+        if part == "gate.weight":
+            layout[f"{prefix}.gate.weight"] = shape
+        elif part == "experts.gate_up_proj":  # (experts, 2 * intermediate, hidden)
+            for e in range(shape[0]):
+                layout[f"{prefix}.experts.{e}.w1.weight"] = (shape[1] // 2, shape[2])
+                layout[f"{prefix}.experts.{e}.w3.weight"] = (shape[1] // 2, shape[2])
+        else:  # down_proj: (experts, hidden, intermediate)
+            for e in range(shape[0]):
+                layout[f"{prefix}.experts.{e}.w2.weight"] = (shape[1], shape[2])
+    return layout
+
+
+# Architectures whose published checkpoints name parameters differently from transformers' modules.
+CHECKPOINT_LAYOUTS = {"MixtralForCausalLM": _mixtral_hub_layout}
 
 
 def _build_tokenizer(spec: ModelSpec):
@@ -91,8 +120,9 @@ def _build(spec: ModelSpec, folder: Path) -> str:
     config.dtype = "float32"
     with torch.device("meta"):
         skeleton = getattr(transformers, spec.architecture)(config)
-    tensors = {name: seeded_tensor(spec.name, name, tuple(t.shape))
-               for name, t in skeleton.state_dict().items()}
+    shapes = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    shapes = CHECKPOINT_LAYOUTS.get(spec.architecture, dict)(shapes)
+    tensors = {name: seeded_tensor(spec.name, name, shape, spec.tiny.init_std) for name, shape in shapes.items()}
     digest = weights_sha256(tensors)
     expected = spec.tiny.weights_sha256
     if expected and digest != expected:

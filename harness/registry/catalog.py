@@ -131,7 +131,7 @@ TINY_WEIGHTS_SHA256 = {
     "tiny-llama-2-chat": "c71b15c09217c45020e51c302d1c724d27587d68320a1f1326a86696934b6cc9",
     "tiny-mistral": "a2c9359983df03ca8a855055820f69e6863565d0b0da432052a0327dd56ceb43",
     "tiny-mistral-instruct": "5ef8af85a19955fbab1f49c25e14d4bdd1d17182d1c72c059d5b1f0b70797767",
-    "tiny-mixtral": "f43a19539495c03f6fb3eaf81dc7d97e1ea58fc81c9c65c565ea47c1cbb21427",
+    "tiny-mixtral": "45674c034fd3610e2691895df8b4ea04dfed7920c748f6d9682e92571de00fef",
     "tiny-orca-2": "6c83b7cf4b9fcef4086659cca6d01af7777d1fe7d194229ef7c41eae444b5296",
     "tiny-vicuna": "0ffa323ca6c44fed0db4ea51fce51311f19ded5e813b204224702de427c2541e",
     "tiny-zephyr": "dd9f01220c8d3b379ae8ce3e99fb9e81982d6206e56f15402fca51a553fe7623",

@@ -18,6 +18,7 @@ class TinyConfig(BaseModel):
     config_class: str = Field(description="transformers config class, e.g. 'LlamaConfig'")
     config: dict = Field(default_factory=dict, description="keyword arguments of the config")
     tokenizer: Literal["gpt-neox", "llama"] = "llama"
+    init_std: float = Field(default=0.2, description="spread of the seeded normal initialisation")
     weights_sha256: str | None = Field(default=None, description="recorded hash of the seeded weights")
 
 
