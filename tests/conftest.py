@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import harness
+import harness.api
 from harness.resources import tasks_dir
 
 REPO = Path(__file__).resolve().parents[1]
