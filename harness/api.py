@@ -141,7 +141,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         system_instruction: str | None = None, fewshot_as_multiturn: bool = False,
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
-        db: str | Path | None = None, quiet: bool = False,
+        base_url: str | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -159,10 +159,12 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     seeds = parse_seed(seed)
     model_kwargs, generation = parse_kv(model_args, "--model-args"), parse_kv(gen_kwargs, "--gen-kwargs")
     names = split_names(task)
-    resolved = resolve_model(model, revision)
+    backend_name, reason = choose_backend(backend, _preferred_backend(model))
+    if base_url and backend_name != "openai":
+        raise HarnessError(f"--base-url only applies to --backend openai; this run uses {backend_name}")
+    resolved = _resolve_for(backend_name, model, revision, base_url)
     if resolved.spec and resolved.spec.modality != "text":
         raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; text tasks need a language model")
-    backend_name, reason = choose_backend(backend, resolved.spec.backend if resolved.spec else None)
     model_kwargs |= _vllm_options(backend_name, tensor_parallel_size=tensor_parallel_size,
                                   gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len)
     store = _store(db)
@@ -172,8 +174,9 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
                        fewshot_seed=seeds[3], metadata=metadata)
     if not quiet:
         log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
+    extra = {"base_url": base_url} if backend_name == "openai" else {}
     engine, owned = _open_engine(backend_name, resolved, device=device, dtype=dtype, batch_size=batch_size,
-                                 model_args=model_kwargs)
+                                 model_args=model_kwargs, **extra)
     try:
         build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
                        system_instruction=system_instruction, fewshot_as_multiturn=fewshot_as_multiturn)
@@ -211,6 +214,29 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             engine.close()
 
 
+def _preferred_backend(model: str) -> str | None:
+    """The registry's preferred backend for ``model`` (None for hub ids and folders)."""
+    from harness.models.resolve import split_revision
+    from harness.registry import all_models
+
+    spec = all_models().get(split_revision(model, None)[0])
+    return spec.backend if spec else None
+
+
+def _resolve_for(backend: str, model: str, revision: str | None, base_url: str | None) -> Any:
+    """Local weights for local backends; for a server, its name plus a local tokenizer when there is one."""
+    from harness.models.resolve import ResolvedModel, resolve_model
+
+    if backend != "openai":
+        return resolve_model(model, revision)
+    fingerprint = f"openai:{(base_url or '').rstrip('/')}#{model}"
+    try:
+        local = resolve_model(model, revision)
+    except HarnessError:  # served elsewhere: generation still works, log-likelihoods need a tokenizer
+        return ResolvedModel(model, "", fingerprint, "openai", None, revision)
+    return ResolvedModel(model, local.path, fingerprint, "openai", local.spec, revision)
+
+
 def _vllm_options(backend: str, **options: Any) -> dict[str, Any]:
     """vLLM-only options, refused with one line on other backends."""
     given = {k: v for k, v in options.items() if v is not None}
@@ -225,13 +251,13 @@ _WARM: dict[tuple, Any] = {}
 
 
 def _open_engine(name: str, resolved: Any, *, device: str, dtype: str, batch_size: int,
-                 model_args: dict[str, Any]) -> tuple[Any, bool]:
+                 model_args: dict[str, Any], **extra: Any) -> tuple[Any, bool]:
     """A backend instance and whether the caller owns it (and must close it)."""
     from harness.backends import load_backend_class
 
     cls = load_backend_class(name)
     if name != "vllm":
-        return cls(resolved, device=device, dtype=dtype, batch_size=batch_size, model_args=model_args), True
+        return cls(resolved, device=device, dtype=dtype, batch_size=batch_size, model_args=model_args, **extra), True
     key = (name, resolved.fingerprint, resolved.path, device, dtype, json.dumps(model_args, sort_keys=True))
     if key not in _WARM:
         release_engines()

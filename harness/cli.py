@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         system_instruction=args.system_instruction, fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
-        db=args.db, quiet=args.quiet,
+        base_url=args.base_url, db=args.db, quiet=args.quiet,
     )
     if args.format == "json":
         _print_json(results)
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
                    "or checkpoint folder")
     p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
-    p.add_argument("--backend", default="auto", help="auto | transformers (hf) | vllm; auto prints its choice")
+    p.add_argument("--backend", default="auto", help="auto | transformers (hf) | vllm | openai; auto prints its choice")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--limit", type=float, help="samples per task (a fraction if below 1)")
     p.add_argument("--num-fewshot", type=int)
@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system-instruction", help="system prompt placed before every prompt")
     p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
     p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
+    p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
     p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")

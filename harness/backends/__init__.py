@@ -11,7 +11,8 @@ from harness.errors import HarnessError, did_you_mean
 __all__ = ["Backend", "BatchResult", "BACKENDS", "choose_backend", "load_backend_class"]
 
 BACKENDS: dict[str, str] = {"transformers": "harness.backends.hf:TransformersBackend",
-                            "vllm": "harness.backends.vllm:VLLMBackend"}
+                            "vllm": "harness.backends.vllm:VLLMBackend",
+                            "openai": "harness.backends.openai:OpenAIBackend"}
 ALIASES = {"hf": "transformers"}
 
 
