@@ -141,16 +141,19 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         system_instruction: str | None = None, fewshot_as_multiturn: bool = False,
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
-        base_url: str | None = None, db: str | Path | None = None, quiet: bool = False,
+        base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
+        db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
+    Responses already stored for the same model, output-affecting settings and request are reused unless
+    ``use_cache`` is False; ``resume`` (True, or a run id) continues an unfinished run instead of starting anew.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
     from harness.backends import choose_backend
     from harness.models.resolve import resolve_model
-    from harness.text.evaluate import build_requests
+    from harness.text.evaluate import Reuse, build_requests
     from harness.text.tasks import load_tasks, split_names, task_hash
 
     limit = _check_limit(limit)
@@ -189,7 +192,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
             "git_commit": _git_commit(), "status": "running", "started_at": utcnow(), **process_identity(),
         }
-        rows, run_ids = [], {}
+        rows, run_ids, resumed = [], {}, {}
         for name, task_obj in tasks.items():
             settings = {
                 "num_fewshot": task_obj.get_config("num_fewshot"), "limit": limit, "seed": seeds,
@@ -201,17 +204,60 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
                 "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
                 "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
             }
-            run_ids[name] = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-            rows.append(common | {"run_id": run_ids[name], "task": name, "task_hash": task_hash(task_obj),
-                                  "output_type": task_obj.OUTPUT_TYPE, "settings": json.dumps(settings, default=str),
-                                  "settings_hash": settings_hash(settings)})
+            row = common | {"task": name, "task_hash": task_hash(task_obj), "output_type": task_obj.OUTPUT_TYPE,
+                            "settings": json.dumps(settings, default=str), "settings_hash": settings_hash(settings)}
+            previous = _resumable(store, resume, row) if resume else None
+            if previous:
+                resumed[name] = previous
+                run_ids[name] = previous
+            else:
+                run_ids[name] = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+                rows.append(row | {"run_id": run_ids[name]})
+        if isinstance(resume, str) and not resumed:
+            raise HarnessError(f"run {resume} does not match this model, task and settings; run it with the "
+                               "command that started it, or drop the run id to resume the latest matching run")
         store.create_runs(rows)
+        reuse = Reuse(namespace=_cache_namespace(resolved.fingerprint, described, model_kwargs) if use_cache else None,
+                      lookup=store.cached_responses)
+        for name, run_id in resumed.items():
+            store.reopen(run_id, process_identity())
+            reuse.resumed[name] = store.run_responses(run_id)
+            log(f"run {run_id}: resuming {model} on {name} ({len(reuse.resumed[name])} requests already done)")
         for name, run_id in run_ids.items():
-            log(f"run {run_id}: {model} on {name}")
-        return _execute(store, tasks, engine, run_ids, invocation_id, quiet)
+            if name not in resumed:
+                log(f"run {run_id}: {model} on {name}")
+        if resume and not resumed:
+            log("no unfinished run with this model, task and settings to resume; started new runs")
+        return _execute(store, tasks, engine, run_ids, invocation_id, quiet, reuse, log)
     finally:
         if owned:
             engine.close()
+
+
+# Settings that do not change a backend's outputs, left out of the cache key.
+_NOT_OUTPUT_SETTINGS = {"batch_size", "max_concurrency", "timeout", "max_retries", "api_key_env",
+                        "gpu_memory_utilization", "tensor_parallel_size", "shared_context", "swap_space"}
+
+
+def _cache_namespace(fingerprint: str, described: dict[str, Any], model_args: dict[str, Any]) -> str:
+    """What, besides the request, determines a response: the weights and output-affecting settings."""
+    device = str(described.get("device", "")).split(":")[0]
+    relevant = {k: v for k, v in model_args.items() if k not in _NOT_OUTPUT_SETTINGS}
+    return json.dumps([fingerprint, described["backend"], described["dtype"], device, described.get("max_length"),
+                       relevant], sort_keys=True, default=str)
+
+
+def _resumable(store: Store, resume: bool | str, row: dict[str, Any]) -> str | None:
+    """The run ``--resume`` continues for this task: the one named, or the latest unfinished match."""
+    if isinstance(resume, str):
+        shown = store.get_run(resume)["run"]
+        same = all(shown[k] == row[k] for k in ("model_fingerprint", "task_hash", "settings_hash"))
+        if not same:
+            return None
+        if shown["status"] in ("finished", "running"):
+            raise HarnessError(f"run {shown['run_id']} is {shown['status']}; only failed or interrupted runs resume")
+        return shown["run_id"]
+    return store.resumable(row["model_fingerprint"], row["task_hash"], row["settings_hash"])
 
 
 def _preferred_backend(model: str) -> str | None:
@@ -275,7 +321,7 @@ def release_engines() -> None:
 
 
 def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str, str], invocation_id: str,
-             quiet: bool) -> list[dict[str, Any]]:
+             quiet: bool, reuse: Any, log: Callable[[str], None]) -> list[dict[str, Any]]:
     """Evaluate, streaming rows to the store; mark the runs failed or interrupted when it stops early."""
     from harness.progress import Progress
     from harness.store.recorder import RunRecorder
@@ -285,7 +331,7 @@ def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str
     progress = Progress(total, "evaluating", quiet=quiet)
     recorder = RunRecorder(store, run_ids)
     try:
-        outcomes = evaluate(tasks, engine, recorder, progress=progress.update)
+        outcomes = evaluate(tasks, engine, recorder, progress=progress.update, reuse=reuse, log=log)
         recorder.close()
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

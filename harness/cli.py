@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         system_instruction=args.system_instruction, fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
-        base_url=args.base_url, db=args.db, quiet=args.quiet,
+        base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, db=args.db, quiet=args.quiet,
     )
     if args.format == "json":
         _print_json(results)
@@ -187,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
     p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")
+    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="RUN_ID",
+                   help="continue the latest unfinished run with this model, task and settings (or RUN_ID)")
+    p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")

@@ -25,7 +25,7 @@ STALE_AFTER = timedelta(minutes=10)
 HOSTNAME = socket.gethostname()
 SAMPLE_COLUMNS = ["run_id", "task", "doc_id", "output_type", "input", "choices", "target", "prediction",
                   "loglikelihoods", "raw_output", "loglikelihood", "token_count", "metrics", "doc"]
-REQUEST_COLUMNS = ["run_id", "doc_id", "idx", "request_type", "arguments", "response"]
+REQUEST_COLUMNS = ["run_id", "doc_id", "idx", "repeat", "request_type", "arguments", "response", "cache_key"]
 
 
 def utcnow() -> datetime:
@@ -212,6 +212,46 @@ class Store:
             for key in ("choices", "target", "prediction", "loglikelihoods", "metrics", "doc"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None
         return rows
+
+    def cached_responses(self, keys: list[str]) -> dict[str, Any]:
+        """Responses stored under any of ``keys`` by earlier runs (of any status)."""
+        if not keys:
+            return {}
+        with self.reading() as conn:
+            if conn is None:
+                return {}
+            rows = conn.execute("SELECT cache_key, any_value(response) FROM requests "
+                                "WHERE cache_key IN (SELECT unnest(?)) GROUP BY cache_key", [keys]).fetchall()
+        return {key: json.loads(response) for key, response in rows}
+
+    def run_responses(self, run_id: str) -> dict[tuple[int, int, int], Any]:
+        """A run's stored request results by (doc_id, idx, repeat)."""
+        with self.reading() as conn:
+            rows = conn.execute("SELECT doc_id, idx, repeat, response FROM requests WHERE run_id = ?",
+                                [run_id]).fetchall()
+        return {(doc, idx, rep): json.loads(response) for doc, idx, rep, response in rows}
+
+    def resumable(self, fingerprint: str, task_hash: str, settings_hash: str) -> str | None:
+        """The latest unfinished run (failed, interrupted or killed) with this model, task and settings."""
+        with self.reading() as conn:
+            if conn is None:
+                return None
+            cursor = conn.execute("SELECT * FROM runs WHERE model_fingerprint = ? AND task_hash = ? AND "
+                                  "settings_hash = ? AND status != 'finished' ORDER BY started_at DESC",
+                                  [fingerprint, task_hash, settings_hash])
+            runs = self._run_dicts(cursor)
+        return next((r["run_id"] for r in runs if r["status"] in ("failed", "interrupted")), None)
+
+    def reopen(self, run_id: str, identity: dict[str, Any]) -> None:
+        """Mark a run running again for --resume; its samples are re-scored from its stored requests."""
+        with self.writing() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            conn.execute("DELETE FROM samples WHERE run_id = ?", [run_id])
+            conn.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
+            conn.execute("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, heartbeat_at = ?, "
+                         "pid = ?, hostname = ? WHERE run_id = ?",
+                         [utcnow(), identity["pid"], identity["hostname"], run_id])
+            conn.execute("COMMIT")
 
     def count(self, table: str, run_id: str) -> int:
         """Rows of ``table`` stored for a run."""

@@ -6,7 +6,7 @@ version appends a step and never edits an old one.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -56,7 +56,14 @@ CREATE TABLE requests (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: request results double as a cache (keyed by model, output-affecting settings and request)
+# and as the record --resume continues from (one row per repeat of a request).
+_V2 = """
+ALTER TABLE requests ADD COLUMN cache_key VARCHAR;
+ALTER TABLE requests ADD COLUMN repeat INTEGER DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 def current_version(conn) -> int:

@@ -8,6 +8,7 @@ sink as soon as all of its requests are answered, so nothing waits for the end.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -161,49 +162,109 @@ def _build_task_requests(task: Any, backend: Backend, limit: int | float | None,
     )
 
 
+def cache_key(namespace: str | None, request_type: str, args: tuple) -> str | None:
+    """Key of a request's response; None when it must not be cached (sampling without a fixed seed)."""
+    if namespace is None:
+        return None
+    if request_type == "generate_until":
+        kwargs = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        sampled = kwargs.get("do_sample") or float(kwargs.get("temperature") or 0) > 0
+        if sampled and kwargs.get("seed") is None:
+            return None
+    text = json.dumps([namespace, request_type, list(args)], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Reuse:
+    """Where responses can come from without a model call."""
+
+    namespace: str | None = None  # model fingerprint + output-affecting settings; None: no cache
+    lookup: Callable[[list[str]], dict[str, Any]] = lambda keys: {}
+    resumed: dict[str, dict[tuple[int, int, int], Any]] = field(default_factory=dict)  # task -> stored responses
+
+
+@dataclass
+class _Work:
+    task: str
+    inst: Any
+    repeat: int
+    key: str | None
+
+
+def _as_result(request_type: str, stored: Any) -> Any:
+    """A stored (JSON) response back in the shape the scorer expects."""
+    if request_type in ("loglikelihood", "loglikelihood_rolling"):
+        return tuple(stored)
+    return stored
+
+
 def evaluate(tasks: dict[str, Any], backend: Backend, sink: ResultSink,
-             progress: Callable[[int], None] = lambda n: None, bootstrap_iters: int = 100000) -> dict[str, TaskOutcome]:
+             progress: Callable[[int], None] = lambda n: None, bootstrap_iters: int = 100000,
+             reuse: Reuse | None = None, log: Callable[[str], None] = lambda message: None) -> dict[str, TaskOutcome]:
     """Run every task's requests through ``backend``; returns aggregated metrics per task.
 
-    Requests of one type from all tasks are batched together, as in lm-eval.
+    Responses found in ``reuse`` (a resumed run's own, or the cache) are not recomputed. Requests of one type
+    from all tasks are batched together, as in lm-eval.
     """
+    reuse = reuse or Reuse()
     states = {name: _TaskState(task) for name, task in tasks.items()}
-    by_type: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    work: list[_Work] = []
     for name, state in states.items():
         for inst in state.task.instances:
             state.instances[inst.doc_id].append(inst)
             state.pending[inst.doc_id] = state.pending.get(inst.doc_id, 0) + inst.repeats
-            by_type[inst.request_type].extend([(name, inst)] * inst.repeats)
+            key = cache_key(reuse.namespace, inst.request_type, inst.args)
+            work.extend(_Work(name, inst, r, key) for r in range(inst.repeats))
         state.docs_left = len(state.pending)
     started = {name: time.perf_counter() for name in states}
     elapsed: dict[str, float] = {}
-    for request_type, work in by_type.items():
+
+    def deliver(items: list[_Work], results: list[Any], store_rows: bool) -> None:
+        requests: dict[str, list[dict]] = defaultdict(list)
+        samples: dict[str, list[dict]] = defaultdict(list)
+        for item, result in zip(items, results, strict=True):
+            state, inst = states[item.task], item.inst
+            if inst.request_type == "loglikelihood_rolling":
+                state.token_counts[(inst.doc_id, inst.idx)] = result[1]
+            inst.resps.append(result[0] if inst.request_type == "loglikelihood_rolling" else result)
+            state.n_requests += 1
+            if store_rows:
+                requests[item.task].append({"doc_id": inst.doc_id, "idx": inst.idx, "repeat": item.repeat,
+                                            "request_type": inst.request_type, "arguments": _json(list(inst.args)),
+                                            "response": _json(result), "cache_key": item.key})
+            state.pending[inst.doc_id] -= 1
+            if state.pending[inst.doc_id] == 0:
+                samples[item.task].append(_score_doc(state, inst.doc_id))
+                state.docs_left -= 1
+                if state.docs_left == 0:
+                    elapsed[item.task] = time.perf_counter() - started[item.task]
+        sink.on_batch(dict(requests), dict(samples))
+        progress(len(items))
+
+    resumed = [w for w in work if (w.inst.doc_id, w.inst.idx, w.repeat) in reuse.resumed.get(w.task, {})]
+    if resumed:
+        deliver(resumed, [_as_result(w.inst.request_type, reuse.resumed[w.task][(w.inst.doc_id, w.inst.idx, w.repeat)])
+                          for w in resumed], store_rows=False)
+    done = {id(w) for w in resumed}
+    rest = [w for w in work if id(w) not in done]
+    cached = reuse.lookup(sorted({w.key for w in rest if w.key}))
+    hits = [w for w in rest if w.key in cached]
+    if hits:
+        deliver(hits, [_as_result(w.inst.request_type, cached[w.key]) for w in hits], store_rows=True)
+    hit_ids = {id(w) for w in hits}
+    todo = [w for w in rest if id(w) not in hit_ids]
+    if resumed or hits:
+        calls = f"{len(todo)} model calls" if todo else "no model calls"
+        log(f"{len(resumed)} requests resumed, {len(hits)} answered from the cache, {calls}")
+    by_type: dict[str, list[_Work]] = defaultdict(list)
+    for item in todo:
+        by_type[item.inst.request_type].append(item)
+    for request_type, items in by_type.items():
         method = getattr(backend, REQUEST_METHODS[request_type])
-        if request_type == "loglikelihood_rolling":
-            batches = method([inst.args[0] for _, inst in work])
-        else:
-            batches = method([inst.args for _, inst in work])
-        for positions, results in batches:
-            requests: dict[str, list[dict]] = defaultdict(list)
-            samples: dict[str, list[dict]] = defaultdict(list)
-            for pos, result in zip(positions, results, strict=True):
-                name, inst = work[pos]
-                state = states[name]
-                if request_type == "loglikelihood_rolling":
-                    state.token_counts[(inst.doc_id, inst.idx)] = result[1]
-                    result = result[0]
-                inst.resps.append(result)
-                state.n_requests += 1
-                requests[name].append({"doc_id": inst.doc_id, "idx": inst.idx, "request_type": request_type,
-                                       "arguments": _json(list(inst.args)), "response": _json(result)})
-                state.pending[inst.doc_id] -= 1
-                if state.pending[inst.doc_id] == 0:
-                    samples[name].append(_score_doc(state, inst.doc_id))
-                    state.docs_left -= 1
-                    if state.docs_left == 0:
-                        elapsed[name] = time.perf_counter() - started[name]
-            sink.on_batch(dict(requests), dict(samples))
-            progress(len(positions))
+        args = [w.inst.args[0] if request_type == "loglikelihood_rolling" else w.inst.args for w in items]
+        for positions, results in method(args):
+            deliver([items[p] for p in positions], list(results), store_rows=True)
     outcomes = {}
     for name, state in states.items():
         outcomes[name] = TaskOutcome(name, aggregate(state.task, state.raw_metrics, bootstrap_iters),
