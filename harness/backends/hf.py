@@ -3,8 +3,8 @@
 Tokenisation and scoring follow lm-eval's ``hf`` model (``HFLM``) step for step,
 so per-sample log-likelihoods agree with it: trailing spaces of a context move
 into the continuation, ``context + continuation`` is encoded whole, inputs are
-right-padded and the last token dropped. Log-softmax is taken in float64, at
-the scored positions only.
+right-padded and the last token dropped. Log-probabilities are computed only at
+the scored positions and summed in float64.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
 from harness.backends.tokenization import LmEvalTokenization
@@ -99,9 +98,11 @@ class TransformersBackend:
                                                   add_generation_prompt=add_generation_prompt)
 
     # -- log-likelihood ---------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def _score_tokens(self, items: Sequence[tuple[list[int], list[int]]]) -> list[tuple[float, bool]]:
-        """Score one batch of (context tokens, continuation tokens) pairs."""
+        """Score one batch of (context tokens, continuation tokens) pairs, one forward pass each."""
+        from harness.backends.shared_context import logits_at, token_scores
+
         inputs, lengths = [], []
         for ctx, cont in items:
             if not cont:
@@ -109,20 +110,21 @@ class TransformersBackend:
             inp = (ctx + cont)[-(self.max_length + 1):][:-1]
             inputs.append(inp)
             lengths.append(len(inp))
-        width = max(lengths)
-        batch = torch.zeros((len(inputs), width), dtype=torch.long)
-        for row, inp in enumerate(inputs):
+        batch = torch.zeros((len(inputs), max(lengths)), dtype=torch.long)
+        rows, positions, targets = [], [], []
+        for row, (inp, (_, cont)) in enumerate(zip(inputs, items)):
             batch[row, : len(inp)] = torch.tensor(inp, dtype=torch.long)
-        logits = self.model(batch.to(self.device)).logits
-        results = []
-        for row, (_, cont) in enumerate(items):
-            n = len(cont)
-            # only the scored positions, in float64 so sums do not depend on batch composition
-            window = F.log_softmax(logits[row, lengths[row] - n: lengths[row]].double(), dim=-1)
-            target = torch.tensor(cont, dtype=torch.long, device=window.device)
-            greedy = bool((window.argmax(dim=-1) == target).all())
-            results.append((float(window.gather(1, target[:, None]).sum()), greedy))
-        return results
+            rows += [row] * len(cont)
+            positions += range(lengths[row] - len(cont), lengths[row])
+            targets += cont
+        rows_t = torch.tensor(rows, device=self.device)
+        # right padding and no attention mask, as lm-eval; the vocabulary projection only where scored
+        logits = logits_at(self.model, rows_t, torch.tensor(positions, device=self.device),
+                           input_ids=batch.to(self.device))
+        token_lp, hit = token_scores(logits, torch.tensor(targets, device=self.device))
+        totals = torch.zeros(len(items), dtype=torch.float64, device=self.device).index_add_(0, rows_t, token_lp)
+        misses = torch.zeros(len(items), dtype=torch.long, device=self.device).index_add_(0, rows_t, (~hit).long())
+        return [(float(t), bool(m == 0)) for t, m in zip(totals.tolist(), misses.tolist())]
 
     def _batched(self, keyed: list[tuple[int, list[int], list[int]]]) -> Iterator[tuple[list[int], list]]:
         """Longest first (OOMs surface at once, padding is small), then batches of ``batch_size``."""
@@ -196,7 +198,7 @@ class TransformersBackend:
                 texts = self._generate([requests[p][0] for p in chunk], until, max_gen, dict(kwargs))
                 yield chunk, texts
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _generate(self, contexts: list[str], until: list[str], max_gen: int, kwargs: dict) -> list[str]:
         from lm_eval.models.utils import postprocess_generated_text
         from lm_eval.models.utils_hf import stop_sequences_criteria

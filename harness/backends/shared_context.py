@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 # (context tokens, [(position in the request list, continuation tokens), ...])
 Group = tuple[tuple[int, ...], list[tuple[int, list[int]]]]
@@ -29,24 +28,46 @@ def _left_pad(rows: Sequence[Sequence[int]], device: str) -> tuple[torch.Tensor,
     return ids.to(device), mask.to(device)
 
 
-def _scores(logprobs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per scored position: the target's log-probability and whether it is the argmax."""
-    return logprobs.gather(1, targets[:, None])[:, 0], logprobs.argmax(dim=-1) == targets
+def token_scores(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per scored position: the target's log-probability (float64) and whether it is the argmax.
+
+    ``logit[target] - logsumexp(logits)`` is log-softmax at one entry, without materialising the
+    normalised distribution over the whole vocabulary.
+    """
+    logits = logits.float()
+    target_logits = logits.gather(1, targets[:, None])[:, 0]
+    logprobs = target_logits.double() - torch.logsumexp(logits, dim=-1).double()
+    return logprobs, logits.argmax(dim=-1) == targets
 
 
-@torch.no_grad()
+def _plain_head(model: torch.nn.Module) -> bool:
+    """Whether logits are just the output embedding applied to the last hidden state (no scaling or capping)."""
+    config = model.config
+    return not any(getattr(config, name, None) for name in ("final_logit_softcapping", "logit_scale",
+                                                             "output_multiplier_scale"))
+
+
+def logits_at(model: torch.nn.Module, rows: torch.Tensor, positions: torch.Tensor, **inputs) -> torch.Tensor:
+    """Logits at the given (row, position) pairs only: the vocabulary projection skips padding."""
+    if not _plain_head(model):
+        return model(**inputs).logits[rows, positions]
+    hidden = model.base_model(**inputs).last_hidden_state
+    return model.get_output_embeddings()(hidden[rows, positions])
+
+
+@torch.inference_mode()
 def score_groups(model: torch.nn.Module, groups: Sequence[Group], device: str) -> list[tuple[int, float, bool]]:
     """Score every continuation of every group; returns (position, log-likelihood, is_greedy)."""
     contexts = [list(ctx) for ctx, _ in groups]
     ids, mask = _left_pad(contexts, device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-    first = F.log_softmax(out.logits[:, -1, :].double(), dim=-1)  # next-token distribution after each context
+    first = out.logits[:, -1, :]  # next-token logits after each context
 
     rows = [(g, pos, cont) for g, (_, conts) in enumerate(groups) for pos, cont in conts]
     row_group = torch.tensor([g for g, _, _ in rows], device=device)
     first_tokens = torch.tensor([cont[0] for _, _, cont in rows], device=device)
-    totals, greedy = _scores(first[row_group], first_tokens)
+    totals, greedy = token_scores(first[row_group], first_tokens)
     totals, greedy = totals.clone(), greedy.clone()
 
     tail = max(len(cont) for _, _, cont in rows) - 1
@@ -62,13 +83,13 @@ def score_groups(model: torch.nn.Module, groups: Sequence[Group], device: str) -
         tail_ids, tail_mask = tail_ids.to(device), tail_mask.to(device)
         full_mask = torch.cat([mask[row_group], tail_mask], dim=1)
         tail_positions = (positions[row_group, -1:] + 1) + torch.arange(tail, device=device)[None, :]
-        logits = model(input_ids=tail_ids, attention_mask=full_mask, position_ids=tail_positions,
-                       past_key_values=cache, use_cache=True).logits
         # scored positions only: token t+1 of a continuation is predicted at its position t
         row_idx, pos_idx = tail_mask.nonzero(as_tuple=True)
+        logits = logits_at(model, row_idx, pos_idx, input_ids=tail_ids, attention_mask=full_mask,
+                            position_ids=tail_positions, past_key_values=cache, use_cache=True)
         targets = torch.tensor([rows[r][2][p + 1] for r, p in zip(row_idx.tolist(), pos_idx.tolist())],
                                device=device)
-        token_lp, token_greedy = _scores(F.log_softmax(logits[row_idx, pos_idx].double(), dim=-1), targets)
+        token_lp, token_greedy = token_scores(logits, targets)
         totals.index_add_(0, row_idx, token_lp)
         misses = torch.zeros(len(rows), dtype=torch.long, device=device)
         misses.index_add_(0, row_idx, (~token_greedy).long())
