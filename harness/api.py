@@ -193,17 +193,17 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             "git_commit": _git_commit(), "status": "running", "started_at": utcnow(), **process_identity(),
         }
         rows, run_ids, resumed = [], {}, {}
+        shared_settings = {
+            "limit": limit, "seed": seeds, "apply_chat_template": apply_chat_template,
+            "chat_template": getattr(engine.tokenizer, "chat_template", None) if apply_chat_template else None,
+            "system_instruction": system_instruction, "fewshot_as_multiturn": fewshot_as_multiturn,
+            "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
+            "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
+        }
         for name, task_obj in tasks.items():
-            settings = {
-                "num_fewshot": task_obj.get_config("num_fewshot"), "limit": limit, "seed": seeds,
-                "gen_kwargs": task_obj.get_config("generation_kwargs")
-                if task_obj.get_config("output_type") == "generate_until" else None,
-                "apply_chat_template": apply_chat_template,
-                "chat_template": getattr(engine.tokenizer, "chat_template", None) if apply_chat_template else None,
-                "system_instruction": system_instruction, "fewshot_as_multiturn": fewshot_as_multiturn,
-                "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
-                "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
-            }
+            settings = {"num_fewshot": task_obj.get_config("num_fewshot"), **shared_settings,
+                        "gen_kwargs": task_obj.get_config("generation_kwargs")
+                        if task_obj.get_config("output_type") == "generate_until" else None}
             row = common | {"task": name, "task_hash": task_hash(task_obj), "output_type": task_obj.OUTPUT_TYPE,
                             "settings": json.dumps(settings, default=str), "settings_hash": settings_hash(settings)}
             previous = _resumable(store, resume, row) if resume else None
