@@ -152,7 +152,6 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     ``HarnessError`` before anything is written.
     """
     from harness.backends import choose_backend
-    from harness.models.resolve import resolve_model
     from harness.text.evaluate import Reuse, build_requests
     from harness.text.tasks import load_tasks, split_names, task_hash
 

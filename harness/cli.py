@@ -35,16 +35,8 @@ def _fmt(value: Any) -> str:
 
 
 # -- commands ---------------------------------------------------------------------------------------
-def cmd_run(args: argparse.Namespace) -> int:
-    from harness import api
-
-    metadata = None
-    if args.metadata:
-        try:
-            metadata = json.loads(args.metadata)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
-    results = api.run(
+def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict]:
+    return api.run(
         model=args.model, task=args.task, backend=args.backend, batch_size=args.batch_size, limit=args.limit,
         num_fewshot=args.num_fewshot, device=args.device, dtype=args.dtype, seed=args.seed,
         model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
@@ -54,6 +46,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
         base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, db=args.db, quiet=args.quiet,
     )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness import api
+
+    metadata = None
+    if args.metadata:
+        try:
+            metadata = json.loads(args.metadata)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
+    try:
+        results = _run(api, args, metadata)
+    finally:
+        api.release_engines()  # shut vLLM's engine down before the interpreter does (it can abort at exit)
     if args.format == "json":
         _print_json(results)
         return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -119,7 +118,7 @@ def test_models_and_tasks_listings():
 
 
 def test_entry_point_plugins_add_models_and_tasks(tmp_path):
-    (tmp_path / "myplugin.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "myplugin.py").write_text(textwrap.dedent("""
         from pathlib import Path
         from harness.registry import ModelSpec
 

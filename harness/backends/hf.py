@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
@@ -162,23 +163,7 @@ class TransformersBackend:
             start = end
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
-        windows: list[tuple[int, list[int], list[int]]] = []
-        remaining: dict[int, int] = {}
-        tokens: dict[int, int] = {}
-        for pos, text in enumerate(texts):
-            spans, tokens[pos] = self.tokens.rolling_windows(text, self.max_length)
-            remaining[pos] = len(spans)
-            windows.extend((pos, ctx, cont) for ctx, cont in spans)
-        totals: dict[int, float] = defaultdict(float)
-        for positions, scores in self._batched(windows):
-            done = []
-            for pos, (logprob, _) in zip(positions, scores, strict=True):
-                totals[pos] += logprob
-                remaining[pos] -= 1
-                if remaining[pos] == 0:
-                    done.append(pos)
-            if done:
-                yield done, [(totals[pos], tokens[pos]) for pos in done]
+        yield from rolling_loglikelihoods(self.tokens, texts, self.max_length, self._batched)
 
     # -- generation -------------------------------------------------------------------------------
     def generate_until(self, requests: Sequence[GenerationRequest]) -> Iterator[BatchResult]:

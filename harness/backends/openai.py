@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
@@ -161,22 +161,7 @@ class OpenAIBackend:
         yield from self._scored([(pos, *tokens.encode_pair(ctx, cont)) for pos, (ctx, cont) in enumerate(requests)])
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
-        tokens = self._require_tokens()
-        windows, remaining, counts = [], {}, {}
-        for pos, text in enumerate(texts):
-            spans, counts[pos] = tokens.rolling_windows(text, self.max_length)
-            remaining[pos] = len(spans)
-            windows.extend((pos, ctx, cont) for ctx, cont in spans)
-        totals: dict[int, float] = defaultdict(float)
-        for positions, scores in self._scored(windows):
-            done = []
-            for pos, (logprob, _) in zip(positions, scores, strict=True):
-                totals[pos] += logprob
-                remaining[pos] -= 1
-                if remaining[pos] == 0:
-                    done.append(pos)
-            if done:
-                yield done, [(totals[pos], counts[pos]) for pos in done]
+        yield from rolling_loglikelihoods(self._require_tokens(), texts, self.max_length, self._scored)
 
     # -- generation -------------------------------------------------------------------------------
     def _generate_one(self, request: GenerationRequest) -> str:

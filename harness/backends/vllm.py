@@ -10,11 +10,11 @@ see benchmarks/README.md). One engine serves every task of a command.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
@@ -130,23 +130,7 @@ class VLLMBackend:
         yield from self._chunks(encoded)
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> Iterator[BatchResult]:
-        windows: list[tuple[int, list[int], list[int]]] = []
-        remaining: dict[int, int] = {}
-        counts: dict[int, int] = {}
-        for pos, text in enumerate(texts):
-            spans, counts[pos] = self.tokens.rolling_windows(text, self.max_length)
-            remaining[pos] = len(spans)
-            windows.extend((pos, ctx, cont) for ctx, cont in spans)
-        totals: dict[int, float] = defaultdict(float)
-        for positions, scores in self._chunks(windows):
-            done = []
-            for pos, (logprob, _) in zip(positions, scores, strict=True):
-                totals[pos] += logprob
-                remaining[pos] -= 1
-                if remaining[pos] == 0:
-                    done.append(pos)
-            if done:
-                yield done, [(totals[pos], counts[pos]) for pos in done]
+        yield from rolling_loglikelihoods(self.tokens, texts, self.max_length, self._chunks)
 
     # -- generation -------------------------------------------------------------------------------
     def generate_until(self, requests: Sequence[GenerationRequest]) -> Iterator[BatchResult]:

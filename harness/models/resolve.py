@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from harness.errors import HarnessError, UnknownNameError
+from harness.errors import HarnessError
 from harness.registry import ModelSpec, all_models, get_model
 from harness.resources import cache_dir
 

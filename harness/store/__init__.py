@@ -102,10 +102,10 @@ class Store:
         with self.writing() as conn:
             conn.execute("BEGIN TRANSACTION")
             if requests:
-                request_frame = pd.DataFrame(requests, columns=REQUEST_COLUMNS)
+                conn.register("request_frame", pd.DataFrame(requests, columns=REQUEST_COLUMNS))
                 conn.execute("INSERT INTO requests BY NAME SELECT * FROM request_frame")
             if samples:
-                sample_frame = pd.DataFrame(samples, columns=SAMPLE_COLUMNS)
+                conn.register("sample_frame", pd.DataFrame(samples, columns=SAMPLE_COLUMNS))
                 conn.execute("INSERT INTO samples BY NAME SELECT * FROM sample_frame")
             if run_ids:
                 conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_id IN (SELECT unnest(?))",
