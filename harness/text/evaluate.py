@@ -19,9 +19,6 @@ from typing import Any, Protocol
 
 from harness.backends.base import Backend
 
-REQUEST_METHODS = {"loglikelihood": "loglikelihood", "loglikelihood_rolling": "loglikelihood_rolling",
-                   "generate_until": "generate_until"}
-
 
 class ResultSink(Protocol):
     """Receives results as they are produced (the store in practice)."""
@@ -261,7 +258,7 @@ def evaluate(tasks: dict[str, Any], backend: Backend, sink: ResultSink,
     for item in todo:
         by_type[item.inst.request_type].append(item)
     for request_type, items in by_type.items():
-        method = getattr(backend, REQUEST_METHODS[request_type])
+        method = getattr(backend, request_type)  # backends name their methods after lm-eval's request types
         args = [w.inst.args[0] if request_type == "loglikelihood_rolling" else w.inst.args for w in items]
         for positions, results in method(args):
             deliver([items[p] for p in positions], list(results), store_rows=True)
