@@ -142,12 +142,13 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
-        db: str | Path | None = None, quiet: bool = False,
+        tag: str | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
     Responses already stored for the same model, output-affecting settings and request are reused unless
-    ``use_cache`` is False; ``resume`` (True, or a run id) continues an unfinished run instead of starting anew.
+    ``use_cache`` is False; ``resume`` (True, or a run id) continues an unfinished run instead of starting anew;
+    ``tag`` names the finished runs (see ``tag()``).
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -156,6 +157,8 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     from harness.text.tasks import load_tasks, split_names, task_hash
 
     limit = _check_limit(limit)
+    if tag is not None and (not tag.strip() or tag != tag.strip()):
+        raise HarnessError(f"--tag {tag!r}: give a non-empty name without surrounding spaces")
     if batch_size < 1:
         raise HarnessError(f"--batch-size {batch_size} must be at least 1")
     seeds = parse_seed(seed)
@@ -227,7 +230,10 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
                 log(f"run {run_id}: {model} on {name}")
         if resume and not resumed:
             log("no unfinished run with this model, task and settings to resume; started new runs")
-        return _execute(store, tasks, engine, run_ids, invocation_id, quiet, reuse, log)
+        results = _execute(store, tasks, engine, run_ids, invocation_id, quiet, reuse, log)
+        if tag is not None:
+            store.tag([r["run_id"] for r in results], tag)
+        return results
     finally:
         if owned:
             engine.close()
@@ -399,6 +405,99 @@ def doctor(db: str | Path | None = None) -> list[str]:
     return check_environment(_store(db).path)
 
 
+def tag(run_refs: list[str], name: str, db: str | Path | None = None) -> list[str]:
+    """Tag runs (ids, prefixes, invocation ids or tags); a tag keeps one run per model and task, the newest tagged."""
+    store = _store(db)
+    ids = [run_id for ref in run_refs for run_id in store.runs_named(ref)]
+    return store.tag(ids, name)
+
+
+def untag(name: str, db: str | Path | None = None) -> int:
+    """Remove a tag from every run carrying it; returns how many did."""
+    removed = _store(db).untag(name)
+    if not removed:
+        raise HarnessError(f"no run carries the tag {name!r}; 'harness tags' lists them")
+    return removed
+
+
+def tags(db: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every tag and the runs it names."""
+    return _store(db).tags()
+
+
+def leaderboards() -> list[dict[str, str]]:
+    """The built-in leaderboard definitions."""
+    from harness.report.definitions import list_leaderboards
+
+    return list_leaderboards()
+
+
+def leaderboard(name: str, out: str | Path | None = None, *, tag: str | None = None,
+                include_path: list[str] | None = None, db: str | Path | None = None) -> dict[str, Any]:
+    """Build a leaderboard's table from the store and, with ``out``, its static HTML site.
+
+    Returns ``{"table": Table, "site": {...} or None}``; ``name`` is a built-in definition or a YAML file.
+    """
+    from harness.report.definitions import load_leaderboard
+    from harness.report.site import build_site
+    from harness.report.table import build_table
+
+    board = load_leaderboard(name, include_paths=include_path)
+    store = _store(db)
+    table = build_table(board, store, tag)
+    site = build_site(table, store, Path(out)) if out is not None else None
+    return {"table": table, "site": site}
+
+
+def compare(ref_a: str, ref_b: str, *, force: bool = False, db: str | Path | None = None) -> list[Any]:
+    """Per task and metric, run(s) B against run(s) A with a paired test; refs as in ``gate``."""
+    from harness.gate.compare import compare_runs
+    from harness.gate.outcomes import load_ref
+
+    store = _store(db)
+    return compare_runs(load_ref(ref_a, store), load_ref(ref_b, store), force=force)
+
+
+def gate(baseline: str, candidate: str, *, leaderboard: str | None = None, max_drop: float = 0.0,
+         alpha: float = 0.05, force: bool = False, include_path: list[str] | None = None,
+         db: str | Path | None = None) -> list[Any]:
+    """The regression gate: one ``Check`` per task and metric; any ``fail`` verdict fails the gate.
+
+    ``baseline`` and ``candidate`` are each a baseline file, a tag, an invocation id or a run id (tried in that
+    order). A metric fails when it dropped by more than ``max_drop`` (absolute, in its own units; an increase
+    for lower-is-better metrics) and its paired test is significant at ``alpha``.
+    """
+    from harness.gate.compare import compare_runs
+    from harness.gate.outcomes import load_ref
+    from harness.gate.verdict import judge
+
+    if max_drop < 0:
+        raise HarnessError(f"--max-drop {max_drop:g} must be 0 or more (an absolute drop in the metric's units)")
+    if not 0 < alpha < 1:
+        raise HarnessError(f"--alpha {alpha:g} must be between 0 and 1")
+    only = None
+    if leaderboard is not None:
+        from harness.report.definitions import load_leaderboard
+
+        only = {(c.task, c.metric) for c in load_leaderboard(leaderboard, include_paths=include_path).columns}
+    store = _store(db)
+    comparisons = compare_runs(load_ref(baseline, store), load_ref(candidate, store), force=force, only=only)
+    if not comparisons:
+        raise HarnessError("nothing to compare: the baseline has no numeric metric"
+                           + (f" among leaderboard {leaderboard}'s columns" if leaderboard else ""))
+    return judge(comparisons, max_drop, alpha)
+
+
+def export_baseline(run_refs: list[str], out: str | Path, db: str | Path | None = None) -> dict[str, Any]:
+    """Write finished runs' metrics and per-sample outcomes to a versioned JSON baseline file for ``gate``."""
+    from harness import __version__
+    from harness.gate.outcomes import from_store, write_baseline
+
+    store = _store(db)
+    ids = list(dict.fromkeys(run_id for ref in run_refs for run_id in store.runs_named(ref)))
+    return write_baseline(from_store(store, ids), Path(out), __version__)
+
+
 __all__ = ["run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "release_engines", "parse_seed",
-           "parse_kv",
+           "parse_kv", "tag", "untag", "tags", "leaderboards", "leaderboard", "compare", "gate", "export_baseline",
            "SCHEMA_VERSION"]

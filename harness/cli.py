@@ -44,7 +44,8 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         system_instruction=args.system_instruction, fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
-        base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, db=args.db, quiet=args.quiet,
+        base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, tag=args.tag, db=args.db,
+        quiet=args.quiet,
     )
 
 
@@ -163,6 +164,111 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(is_blocking(line) for line in problems) else 0
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    from harness import api
+
+    if args.delete:
+        if args.runs:
+            raise HarnessError("--delete takes only the tag name: harness tag --delete NAME")
+        removed = api.untag(args.name, db=args.db)
+        print(f"removed tag {args.name!r} from {removed} run(s)", file=sys.stderr)
+        return 0
+    if not args.runs:
+        raise HarnessError("name the runs to tag: harness tag RUN... NAME")
+    for run_id in api.tag(args.runs, args.name, db=args.db):
+        print(f"tagged {run_id} {args.name!r}", file=sys.stderr)
+    return 0
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    from harness import api
+
+    found = api.tags(db=args.db)
+    if args.format == "json":
+        _print_json(found)
+        return 0
+    print(_table([[t["tag"], len(t["runs"]), t["tagged_at"], " ".join(t["runs"])] for t in found],
+                 ["tag", "runs", "tagged (UTC)", "run ids"]))
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    import time
+
+    from harness import api
+
+    if args.name is None:
+        boards = api.leaderboards()
+        if args.format == "json":
+            _print_json(boards)
+        else:
+            print(_table([[b["name"], b["title"]] for b in boards], ["name", "title"]))
+        return 0
+    started = time.perf_counter()
+    built = api.leaderboard(args.name, args.out, tag=args.tag, include_path=args.include_path, db=args.db)
+    table, site = built["table"], built["site"]
+    if site:
+        print(f"wrote {site['index']} ({site['models']} models, {site['run_pages']} run pages, {site['charts']} "
+              f"charts) in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    fmt = args.format or (None if site else "md")
+    from harness.report.table import table_records, to_csv, to_markdown
+
+    if fmt == "md":
+        sys.stdout.write(to_markdown(table))
+    elif fmt == "csv":
+        sys.stdout.write(to_csv(table))
+    elif fmt == "json":
+        _print_json(table_records(table))
+    return 0
+
+
+def _print_checks(checks: list, fmt: str) -> None:
+    from harness.gate.verdict import TABLE_HEADER, table_rows
+
+    if fmt == "json":
+        _print_json([check.as_dict() for check in checks])
+    else:
+        print(_table(table_rows(checks), TABLE_HEADER))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness import api
+    from harness.gate.verdict import COMPARISON_HEADER, comparison_cells
+
+    comparisons = api.compare(args.run_a, args.run_b, force=args.force, db=args.db)
+    if args.format == "json":
+        _print_json([c.as_dict() for c in comparisons])
+    else:
+        print(_table([comparison_cells(c) for c in comparisons], COMPARISON_HEADER))
+    return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness import api
+    from harness.gate.verdict import junit, markdown, write_report
+
+    checks = api.gate(args.baseline, args.candidate, leaderboard=args.leaderboard, max_drop=args.max_drop,
+                      alpha=args.alpha, force=args.force, include_path=args.include_path, db=args.db)
+    _print_checks(checks, args.format)
+    title = f"harness gate: {args.candidate} against {args.baseline}"
+    if args.markdown:
+        write_report(markdown(checks, title), args.markdown)
+    if args.junit:
+        write_report(junit(checks, title), args.junit)
+    failed = [c for c in checks if c.verdict == "fail"]
+    print(f"gate {'FAILED' if failed else 'passed'}: {len(failed)} of {len(checks)} metrics dropped by more than "
+          f"{args.max_drop:g} with p < {args.alpha:g}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_export_baseline(args: argparse.Namespace) -> int:
+    from harness import api
+
+    content = api.export_baseline(args.runs, args.out, db=args.db)
+    print(f"wrote {len(content['runs'])} run(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Evaluate models on tasks and store every sample "
@@ -197,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="RUN_ID",
                    help="continue the latest unfinished run with this model, task and settings (or RUN_ID)")
     p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")
+    p.add_argument("--tag", help="tag the finished runs (for leaderboards and 'harness gate')")
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -237,6 +344,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lm-eval", action="store_true", help="include lm-eval's built-in tasks (slow: ~13 s)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("tag", help="tag runs (a tag keeps one run per model and task)",
+                       description="Tag runs: harness tag RUN... NAME. RUN is a run id, prefix, invocation id or tag.")
+    p.add_argument("runs", nargs="*", metavar="RUN")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--delete", action="store_true", help="remove the tag NAME from every run")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("tags", help="list tags and the runs they name")
+    p.add_argument("--db", help=_DB_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_tags)
+
+    p = sub.add_parser("leaderboard", help="build a leaderboard (static HTML with --out); no name lists them")
+    p.add_argument("name", nargs="?", help="a definition in leaderboards/ (e.g. llm-2023) or a YAML file")
+    p.add_argument("--out", help="folder for the static site (index.html and runs/)")
+    p.add_argument("--format", choices=["md", "csv", "json", "table"],
+                   help="also print the table (md when there is no --out); table/json for the list of definitions")
+    p.add_argument("--tag", help="count the runs carrying this tag instead of each model's latest")
+    p.add_argument("--include-path", action="append", help="folder of your own task YAMLs the definition names")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_leaderboard)
+
+    ref_help = "a baseline file, a tag, an invocation id or a run id (tried in that order)"
+    p = sub.add_parser("compare", help="paired comparison of two runs (or sets of runs) per task and metric")
+    p.add_argument("run_a", metavar="RUN_A", help=ref_help)
+    p.add_argument("run_b", metavar="RUN_B", help=ref_help)
+    p.add_argument("--force", action="store_true", help="compare even when task hashes or documents differ")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("gate", help="fail (exit 1) when the candidate is significantly worse than the baseline")
+    p.add_argument("--baseline", required=True, metavar="REF", help=ref_help)
+    p.add_argument("--candidate", required=True, metavar="REF", help=ref_help)
+    p.add_argument("--leaderboard", metavar="NAME", help="only the metrics that are this leaderboard's columns")
+    p.add_argument("--max-drop", type=float, default=0.0, metavar="X",
+                   help="tolerated drop, absolute in the metric's units (0.02 = two points); default 0")
+    p.add_argument("--alpha", type=float, default=0.05, metavar="A", help="significance level (default 0.05)")
+    p.add_argument("--force", action="store_true", help="compare even when task hashes or documents differ")
+    p.add_argument("--markdown", metavar="FILE", help="write a Markdown summary")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    p.add_argument("--include-path", action="append", help="folder of your own task YAMLs the leaderboard names")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("export-baseline", help="write runs' per-sample outcomes to a JSON baseline for 'gate'")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run ids, prefixes, invocation ids or tags")
+    p.add_argument("--out", required=True, metavar="FILE", help="e.g. results/baselines/NAME.json")
+    p.add_argument("--db", help=_DB_HELP)
+    p.set_defaults(func=cmd_export_baseline)
 
     p = sub.add_parser("doctor", help="check the environment; one line per problem with its fix")
     p.add_argument("--db", help=_DB_HELP)

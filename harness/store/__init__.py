@@ -140,10 +140,32 @@ class Store:
         with self.writing() as conn:
             full = [self._match(conn, rid) for rid in run_ids]
             conn.execute("BEGIN TRANSACTION")
-            for table in ("requests", "samples", "metrics", "runs"):
+            for table in ("requests", "samples", "metrics", "tags", "runs"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [full])
             conn.execute("COMMIT")
         return full
+
+    def tag(self, run_ids: list[str], name: str) -> list[str]:
+        """Tag runs. A tag names at most one run per model and task: tagging a newer run moves it."""
+        if not name.strip() or name != name.strip():
+            raise HarnessError(f"tag {name!r}: give a non-empty name without surrounding spaces")
+        with self.writing() as conn:
+            full = [self._match(conn, rid) for rid in run_ids]
+            conn.execute("BEGIN TRANSACTION")
+            for run_id in full:
+                conn.execute("DELETE FROM tags WHERE tag = ? AND run_id IN (SELECT other.run_id FROM runs other "
+                             "JOIN runs this ON other.model = this.model AND other.task = this.task "
+                             "WHERE this.run_id = ?)", [name, run_id])
+                conn.execute("INSERT INTO tags VALUES (?, ?, ?)", [name, run_id, utcnow()])
+            conn.execute("COMMIT")
+        return full
+
+    def untag(self, name: str) -> int:
+        """Remove a tag from every run; returns how many runs carried it."""
+        with self.writing() as conn:
+            count = conn.execute("SELECT count(*) FROM tags WHERE tag = ?", [name]).fetchone()[0]
+            conn.execute("DELETE FROM tags WHERE tag = ?", [name])
+        return count
 
     # -- reading ----------------------------------------------------------------------------------
     @staticmethod
@@ -252,6 +274,75 @@ class Store:
                          "pid = ?, hostname = ? WHERE run_id = ?",
                          [utcnow(), identity["pid"], identity["hostname"], run_id])
             conn.execute("COMMIT")
+
+    def tags(self) -> list[dict[str, Any]]:
+        """Every tag with the runs it names, newest tag first."""
+        with self.reading() as conn:
+            if conn is None:
+                return []
+            rows = conn.execute("SELECT tag, list(run_id ORDER BY run_id), max(created_at) FROM tags GROUP BY tag "
+                                "ORDER BY max(created_at) DESC, tag").fetchall()
+        return [{"tag": tag, "runs": runs, "tagged_at": iso(at)} for tag, runs, at in rows]
+
+    def runs_named(self, ref: str) -> list[str]:
+        """The run ids a reference names: a tag, an invocation id, or a run id (or unique prefix)."""
+        with self.reading() as conn:
+            if conn is None:
+                raise UnknownNameError(f"no run or tag {ref!r}: the store {self.path} does not exist yet")
+            tagged = [r[0] for r in conn.execute("SELECT run_id FROM tags WHERE tag = ? ORDER BY run_id",
+                                                 [ref]).fetchall()]
+            if tagged:
+                return tagged
+            invoked = [r[0] for r in conn.execute("SELECT run_id FROM runs WHERE invocation_id = ? ORDER BY task",
+                                                  [ref]).fetchall()]
+            if invoked:
+                return invoked
+            try:
+                return [self._match(conn, ref)]
+            except UnknownNameError:
+                known = [r[0] for r in conn.execute("SELECT DISTINCT tag FROM tags").fetchall()]
+                raise UnknownNameError(f"{ref!r} is no file, tag, invocation or run in this store"
+                                       f"{did_you_mean(ref, known)}; 'harness runs' and 'harness tags' list them")
+
+    def finished_runs(self, tasks: list[str], tag: str | None = None) -> list[dict[str, Any]]:
+        """Finished runs of ``tasks`` (only those carrying ``tag`` if given), newest first, with metrics and tags."""
+        with self.reading() as conn:
+            if conn is None:
+                return []
+            where = "status = 'finished' AND task IN (SELECT unnest(?))"
+            params: list[Any] = [tasks]
+            if tag is not None:
+                where += " AND run_id IN (SELECT run_id FROM tags WHERE tag = ?)"
+                params.append(tag)
+            runs = self._run_dicts(conn.execute(f"SELECT * FROM runs WHERE {where} ORDER BY started_at DESC, run_id",
+                                                params))
+            ids = [run["run_id"] for run in runs]
+            metrics: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in ids}
+            cursor = conn.execute("SELECT run_id, task, metric, filter, value, stderr, n, higher_is_better "
+                                  "FROM metrics WHERE run_id IN (SELECT unnest(?))", [ids])
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                metrics[row[0]].append(dict(zip(names[1:], row[1:])))
+            tags: dict[str, list[str]] = {run_id: [] for run_id in ids}
+            for run_id, name in conn.execute("SELECT run_id, tag FROM tags WHERE run_id IN (SELECT unnest(?)) "
+                                             "ORDER BY tag", [ids]).fetchall():
+                tags[run_id].append(name)
+        for run in runs:
+            run["metrics"], run["tags"] = metrics[run["run_id"]], tags[run["run_id"]]
+        return runs
+
+    def samples_of(self, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Samples of several runs in one query, by run and doc id, with JSON columns left as text."""
+        found: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
+        with self.reading() as conn:
+            if conn is None:
+                return found
+            cursor = conn.execute(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples "
+                                  "WHERE run_id IN (SELECT unnest(?)) ORDER BY run_id, doc_id", [run_ids])
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                found[row[0]].append(dict(zip(names, row)))
+        return found
 
     def count(self, table: str, run_id: str) -> int:
         """Rows of ``table`` stored for a run."""

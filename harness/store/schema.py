@@ -6,7 +6,7 @@ version appends a step and never edits an old one.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -63,7 +63,13 @@ ALTER TABLE requests ADD COLUMN cache_key VARCHAR;
 ALTER TABLE requests ADD COLUMN repeat INTEGER DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: named tags on runs (``harness tag``), used by leaderboards and gates to pick runs.
+_V3 = """
+CREATE TABLE tags (tag VARCHAR NOT NULL, run_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+                   PRIMARY KEY (tag, run_id));
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 def current_version(conn) -> int:

@@ -154,3 +154,26 @@ def list_tasks(pattern: str | None = None, include_paths: list[str] | None = Non
         rows.append({"name": name, "kind": str(getattr(entry.kind, "name", entry.kind)).lower(),
                      "path": str(getattr(entry, "yaml_path", "") or "")})
     return rows
+
+
+def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """Each task's metric and filter names, read from its YAML (lm-eval's defaults when it lists no metrics)."""
+    from lm_eval.api.registry import DEFAULT_METRIC_REGISTRY
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    manager = task_manager(include_paths)
+    found = {}
+    for name in manager.all_tasks:
+        entry = manager._index[name]
+        path = getattr(entry, "yaml_path", None)
+        if str(getattr(entry.kind, "name", entry.kind)).lower() != "task" or not path:
+            continue
+        try:
+            config = load_yaml(path, resolve_func=False)
+        except Exception:  # lm-eval's loader raises many types; such a task cannot run either
+            continue
+        listed = [m["metric"] for m in config.get("metric_list") or [] if isinstance(m, dict) and "metric" in m]
+        metrics = listed or DEFAULT_METRIC_REGISTRY.get(config.get("output_type", "generate_until"), [])
+        filters = [f["name"] for f in config.get("filter_list") or [] if isinstance(f, dict) and "name" in f]
+        found[name] = {"metrics": [str(m) for m in metrics], "filters": filters or ["none"]}
+    return found

@@ -1,0 +1,1 @@
+"""Pure metric and statistics functions, free of the store and of models."""

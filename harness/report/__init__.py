@@ -1,0 +1,1 @@
+"""Leaderboards: definitions, tables built from the store, and the static HTML site."""

@@ -1,0 +1,147 @@
+"""The static leaderboard site: an index page with the sortable table and charts, and one page per run.
+
+Pages are self-contained (styles and script inlined, charts as inline SVG), work from ``file://`` with the
+network off, and carry a Content-Security-Policy that allows only the page's own script and no requests.
+Every stored string reaches the page escaped: templates autoescape, samples travel as JSON that the page
+script inserts with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.errors import HarnessError
+from harness.report.charts import line_chart
+from harness.report.table import Table
+from harness.store import Store
+
+MARKER = ".harness-site"
+PAGE_SIZE = 50
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_AXIS_LABELS = {"parameters": "parameters", "training_step": "training step", "samples_per_s": "samples per second"}
+
+
+def page_name(run_id: str) -> str:
+    """A file name for a run's page that no stored id can turn into a path or a URL scheme."""
+    if _SAFE_ID.match(run_id) and not run_id.startswith("."):
+        return f"{run_id}.html"
+    return f"run-{hashlib.sha256(run_id.encode()).hexdigest()[:16]}.html"
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script type="application/json">`` element."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
+                          ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _environment() -> Any:
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("harness.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["score"] = lambda v: "" if v is None else f"{v:.4f}"
+    env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
+    env.filters["human"] = lambda v: "" if v is None else (f"{v / 1e9:.1f}B" if v >= 1e9 else f"{v / 1e6:.1f}M"
+                                                          if v >= 1e6 else f"{v:,}")
+    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    env.filters["script_json"] = lambda v: Markup(script_json(v))
+    return env
+
+
+def _charts(table: Table) -> tuple[list[str], list[str]]:
+    """The SVG charts with data, and the titles of those without."""
+    board, charts, skipped = table.board, [], []
+    titles = {g.name: g.title or g.name for g in board.groups} | {c.id: c.title for c in board.columns}
+    for plot in board.default_plots():
+        series: dict[str, list[tuple[float, float, str]]] = {}
+        for row in table.rows:
+            x, y = row.axis(plot.x), row.axis(plot.y)
+            if x is not None and y is not None:
+                name = row.family if plot.series == "family" else row.model
+                series.setdefault(name, []).append((float(x), float(y), row.label))
+        svg = line_chart(series, title=plot.title, x_label=_AXIS_LABELS.get(plot.x, titles.get(plot.x, plot.x)),
+                         y_label=titles.get(plot.y, plot.y), log_x=plot.log_x) if series else ""
+        (charts if svg else skipped).append(svg or plot.title)
+    return charts, skipped
+
+
+def _sample_view(sample: dict[str, Any]) -> dict[str, Any]:
+    """What the samples table shows: input, target, prediction (with the choice's text) and metrics."""
+    choices = json.loads(sample["choices"]) if sample["choices"] else None
+    prediction = json.loads(sample["prediction"]) if sample["prediction"] is not None else None
+    target = json.loads(sample["target"]) if sample["target"] is not None else None
+    if choices and isinstance(prediction, int) and 0 <= prediction < len(choices):
+        prediction = f"{prediction}: {choices[prediction]}"
+    if choices and isinstance(target, int) and 0 <= target < len(choices):
+        target = f"{target}: {choices[target]}"
+    if sample["output_type"] == "loglikelihood_rolling":
+        prediction = f"log-likelihood {sample['loglikelihood']:.4f} over {sample['token_count']} tokens"
+    text = lambda v: "" if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))  # noqa: E731
+    return {"doc_id": sample["doc_id"], "input": text(sample["input"]), "target": text(target),
+            "prediction": text(prediction), "metrics": sample["metrics"] or ""}
+
+
+def _replace_folder(built: Path, out: Path) -> None:
+    """Swap the finished site into place, so a failed build never leaves a half-written folder."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        built.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        built.rename(out)
+
+
+def build_site(table: Table, store: Store, out: Path) -> dict[str, Any]:
+    """Write ``out/index.html`` and ``out/runs/*.html``; returns what was written."""
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise HarnessError(f"--out {out} exists and is not a harness leaderboard folder; choose a new or empty "
+                           "folder (the harness replaces only folders it wrote)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    folder = resources.files("harness.report").joinpath("templates")
+    js, css = folder.joinpath("site.js").read_text("utf-8"), folder.joinpath("site.css").read_text("utf-8")
+    common = {"js": js, "css": css, "board": table.board, "store_name": store.path.name,
+              "script_hash": "sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode(),
+              "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "harness_version": __version__}
+    pages = {run_id: page_name(run_id) for run_id in table.run_ids}
+    runs = {run["run_id"]: run for row in table.rows for run in row.runs}
+    built = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (built / "runs").mkdir()
+        charts, skipped = _charts(table)
+        index = env.get_template("index.html.j2").render(table=table, pages=pages, charts=charts,
+                                                         skipped_charts=skipped, **common)
+        (built / "index.html").write_text(index, encoding="utf-8")
+        run_template = env.get_template("run.html.j2")
+        samples = store.samples_of(list(pages))
+        for run_id, name in pages.items():
+            page = run_template.render(run=runs[run_id], samples=[_sample_view(s) for s in samples[run_id]],
+                                       page_size=PAGE_SIZE, **common)
+            (built / "runs" / name).write_text(page, encoding="utf-8")
+        (built / MARKER).write_text("written by harness leaderboard\n", encoding="utf-8")
+        built.chmod(0o755)
+        _replace_folder(built, out)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    return {"out": str(out), "index": str(out / "index.html"), "models": len(table.rows), "run_pages": len(pages),
+            "charts": len(charts)}
+

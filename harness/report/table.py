@@ -1,0 +1,189 @@
+"""A leaderboard's table built from the store: one row per model (and revision), one cell per column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.report.definitions import Column, Leaderboard
+from harness.store import Store
+
+_STEP = re.compile(r"step(\d+)$")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model's score on one column, from one run."""
+
+    value: float
+    stderr: float | None
+    run_id: str
+
+
+@dataclass
+class Row:
+    """One model (at one revision) on the leaderboard."""
+
+    model: str
+    revision: str | None
+    family: str
+    parameters: int | None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    cells: dict[str, Cell] = field(default_factory=dict)
+    groups: dict[str, float | None] = field(default_factory=dict)
+    score: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``model`` or ``model@revision``."""
+        return f"{self.model}@{self.revision}" if self.revision else self.model
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        """The newest run counted for this row (for metadata)."""
+        return max(self.runs, key=lambda r: r["finished_at"] or "")
+
+    @property
+    def training_step(self) -> int | None:
+        """Pythia-style ``stepN`` revisions as N."""
+        match = _STEP.search(self.revision or "")
+        return int(match.group(1)) if match else None
+
+    @property
+    def samples_per_s(self) -> float | None:
+        """Samples per second over this row's runs."""
+        seconds = sum(r["duration_s"] or 0.0 for r in self.runs)
+        return sum(r["n_samples"] or 0 for r in self.runs) / seconds if seconds > 0 else None
+
+    def axis(self, name: str) -> float | None:
+        """A plot coordinate: a run property, a group score or a column value."""
+        if name == "parameters":
+            return self.parameters
+        if name == "training_step":
+            return self.training_step
+        if name == "samples_per_s":
+            return self.samples_per_s
+        if name in self.groups:
+            return self.groups[name]
+        cell = self.cells.get(name)
+        return cell.value if cell else None
+
+
+@dataclass
+class Table:
+    """The leaderboard's rows, best overall score first."""
+
+    board: Leaderboard
+    rows: list[Row]
+    tag: str | None
+
+    @property
+    def run_ids(self) -> list[str]:
+        """Every run a cell links to."""
+        return list(dict.fromkeys(cell.run_id for row in self.rows for cell in row.cells.values()))
+
+
+def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Table:
+    """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells."""
+    tag = tag if tag is not None else board.tag
+    rows: dict[tuple[str, str | None], Row] = {}
+    counted: set[tuple[str, str | None, str]] = set()
+    for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts
+        model = run["model"].partition("@")[0] if "@" in run["model"] else run["model"]
+        key = (model, run["revision"])
+        if (*key, run["task"]) in counted:
+            continue
+        counted.add((*key, run["task"]))
+        info = run["model_info"] or {}
+        row = rows.setdefault(key, Row(model, run["revision"], str(info.get("family") or "other"),
+                                       info.get("parameters")))
+        row.runs.append(run)
+        for column in board.columns:
+            if column.task == run["task"]:
+                found = _metric(run["metrics"], column)
+                if found is not None:
+                    row.cells[column.id] = Cell(found["value"], found["stderr"], run["run_id"])
+    for row in rows.values():
+        _aggregate(board, row)
+    ordered = sorted(rows.values(), key=lambda r: (r.score is None, -(r.score or 0.0), r.label))
+    return Table(board, ordered, tag)
+
+
+def _metric(metrics: list[dict[str, Any]], column: Column) -> dict[str, Any] | None:
+    matches = [m for m in metrics if m["metric"] == column.metric and isinstance(m["value"], (int, float))
+               and (column.filter is None or m["filter"] == column.filter)]
+    return matches[0] if matches else None
+
+
+def _aggregate(board: Leaderboard, row: Row) -> None:
+    """Group score: mean of its (normalised) columns, None if one is missing; overall: mean of groups."""
+    for group in board.groups:
+        values = []
+        for column in group.columns:
+            cell = row.cells.get(column.id)
+            if cell is None or not math.isfinite(cell.value):
+                values = None
+                break
+            values.append(column.normalise(cell.value) if group.normalise else cell.value)
+        row.groups[group.name] = sum(values) / len(values) if values else None
+    scores = list(row.groups.values())
+    row.score = sum(scores) / len(scores) if scores and None not in scores else None
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def table_records(table: Table) -> list[dict[str, Any]]:
+    """Flat records (one per row) for CSV and JSON: metadata, scores, and value and stderr per column."""
+    records = []
+    for rank, row in enumerate(table.rows, 1):
+        latest = row.latest
+        record: dict[str, Any] = {
+            "rank": rank, "model": row.model, "revision": row.revision, "family": row.family,
+            "parameters": row.parameters, "dtype": latest["dtype"], "backend": latest["backend"],
+            "harness_version": (latest["versions"] or {}).get("harness"), "date": latest["finished_at"],
+            "score": row.score}
+        record.update({f"group:{name}": value for name, value in row.groups.items()})
+        for column in table.board.columns:
+            cell = row.cells.get(column.id)
+            record[column.id] = cell.value if cell else None
+            record[f"{column.id}:stderr"] = cell.stderr if cell else None
+        records.append(record)
+    return records
+
+
+def to_csv(table: Table) -> str:
+    """The table as CSV (every column's value and stderr)."""
+    buffer = io.StringIO()
+    records = table_records(table)
+    fields = list(records[0]) if records else ["rank", "model", "score"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def to_markdown(table: Table) -> str:
+    """The table as Markdown for terminals and pull-request comments (value ± stderr per column)."""
+    board = table.board
+    header = ["#", "model", "score", *(g.title or g.name for g in board.groups), *(c.title for c in board.columns)]
+    lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    for rank, row in enumerate(table.rows, 1):
+        cells = []
+        for column in board.columns:
+            cell = row.cells.get(column.id)
+            cells.append("—" if cell is None else _number(cell.value) + (
+                f" ± {cell.stderr:.4f}" if cell.stderr is not None else ""))
+        values = [str(rank), row.label, _number(row.score) or "—",
+                  *(_number(row.groups[g.name]) or "—" for g in board.groups), *cells]
+        lines.append("| " + " | ".join(_md(v) for v in values) + " |")
+    return f"**{_md(board.title)}**\n\n" + "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
