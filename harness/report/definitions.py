@@ -161,7 +161,9 @@ def parse_leaderboard(path: Path) -> Leaderboard:
     try:
         return Leaderboard.model_validate(raw)
     except ValidationError as exc:
-        raise HarnessError(f"{path}: {_explain(exc.errors()[0])}") from exc
+        # a misspelt key also shows as the missing right one: name the misspelling
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        raise HarnessError(f"{path}: {_explain(errors[0])}") from exc
 
 
 def _explain(error: dict[str, Any]) -> str:
