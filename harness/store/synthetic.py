@@ -29,6 +29,7 @@ class SyntheticRun:
     revision: str | None = None
     task_hash: str | None = None
     higher_is_better: dict[str, bool] = field(default_factory=dict)
+    filter: str = "none"
     inputs: list[str] | None = None
     predictions: list[str] | None = None
     samples_per_s: float = 10.0
@@ -77,5 +78,5 @@ def _metric(run: SyntheticRun, metric: str, values: list[float]) -> dict[str, An
     n = len(values)
     mean = math.fsum(values) / n
     stderr = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else None
-    return {"task": run.task, "metric": metric, "filter": "none", "value": mean, "stderr": stderr, "n": n,
+    return {"task": run.task, "metric": metric, "filter": run.filter, "value": mean, "stderr": stderr, "n": n,
             "higher_is_better": run.higher_is_better.get(metric, True)}
