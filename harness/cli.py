@@ -361,8 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="build a leaderboard (static HTML with --out); no name lists them")
     p.add_argument("name", nargs="?", help="a definition in leaderboards/ (e.g. llm-2023) or a YAML file")
     p.add_argument("--out", help="folder for the static site (index.html and runs/)")
-    p.add_argument("--format", choices=["md", "csv", "json", "table"],
-                   help="also print the table (md when there is no --out); table/json for the list of definitions")
+    p.add_argument("--format", choices=["md", "csv", "json"],
+                   help="also print the table (md when there is no --out); json lists the definitions as JSON")
     p.add_argument("--tag", help="count the runs carrying this tag instead of each model's latest")
     p.add_argument("--include-path", action="append", help="folder of your own task YAMLs the definition names")
     p.add_argument("--db", help=_DB_HELP)

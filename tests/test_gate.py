@@ -155,3 +155,18 @@ def test_unknown_refs_and_bad_baseline_files_exit_2(tmp_path):
     other_task = write_runs(Store(db), [SyntheticRun("model-a", "finance_sentiment", {"acc": [1.0, 0.0]})])[0]
     proc = run_cli("gate", "--baseline", base, "--candidate", other_task, "--db", str(db))
     assert proc.returncode == 2 and f"the candidate has no run of task '{TASK}'" in proc.stderr
+
+
+def test_task_hashes_do_not_depend_on_where_the_checkout_lies(tmp_path, monkeypatch):
+    """A committed baseline must match runs made from another clone of the repository."""
+    import shutil
+
+    import harness.text.tasks as text_tasks
+    from harness.resources import tasks_dir
+
+    here = text_tasks.task_hash(text_tasks.load_tasks([TASK])[TASK])
+    shutil.copytree(tasks_dir(), tmp_path / "elsewhere" / "tasks")
+    monkeypatch.setattr(text_tasks, "tasks_dir", lambda: tmp_path / "elsewhere" / "tasks")
+    moved = text_tasks.load_tasks([TASK])[TASK]
+    assert str(tmp_path) in moved.dump_config()["metadata"]["config_source"]
+    assert text_tasks.task_hash(moved) == here

@@ -77,7 +77,7 @@ def write_baseline(outcomes: list[RunOutcome], path: Path, harness_version: str)
             "task_hash": o.task_hash, "settings_hash": o.settings_hash,
             "metric_names": sorted({m["metric"] for m in o.metrics}), "metrics": o.metrics,
             "samples": [{"doc_id": doc_id, "metrics": values} for doc_id, values in sorted(o.samples.items())],
-        } for o in outcomes],
+        } for o in sorted(outcomes, key=lambda o: (o.task, o.model))],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")

@@ -125,7 +125,10 @@ def _stable(value: Any) -> str:
 def task_hash(task: Any) -> str:
     """Hash of the task's configuration and every document it can show the model."""
     digest = hashlib.sha256()
-    config = json.dumps(task.dump_config(), sort_keys=True, default=_stable)
+    dumped = task.dump_config()
+    if isinstance(dumped.get("metadata"), dict):  # where the YAML lies on this machine is not the task
+        dumped["metadata"] = {k: v for k, v in dumped["metadata"].items() if k != "config_source"}
+    config = json.dumps(dumped, sort_keys=True, default=_stable)
     digest.update(_ADDRESS.sub("", config).encode())
     docs = [("eval", task.eval_docs)]
     if task.has_training_docs() or task.has_validation_docs() or task.config.fewshot_split:
