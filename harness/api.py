@@ -137,8 +137,9 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         limit: float | None = None, num_fewshot: int | None = None, device: str = "auto", dtype: str = "auto",
         seed: str | int | None = DEFAULT_SEED, model_args: str | dict | None = None,
         gen_kwargs: str | dict | None = None, revision: str | None = None,
-        include_path: list[str] | None = None, apply_chat_template: bool = False,
-        system_instruction: str | None = None, fewshot_as_multiturn: bool = False,
+        include_path: list[str] | None = None, apply_chat_template: bool | None = None,
+        system_instruction: str | None = None, prompt_strategy: str | None = None,
+        fewshot_as_multiturn: bool = False,
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
@@ -148,12 +149,15 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
 
     Responses already stored for the same model, output-affecting settings and request are reused unless
     ``use_cache`` is False; ``resume`` (True, or a run id) continues an unfinished run instead of starting anew;
-    ``tag`` names the finished runs (see ``tag()``).
+    ``tag`` names the finished runs (see ``tag()``). ``apply_chat_template`` defaults to the registry entry (on
+    for chat models); ``prompt_strategy`` sets generative tasks' system prompt (see ``harness.text.strategies``)
+    unless ``system_instruction`` gives one for every task.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
     from harness.backends import choose_backend
     from harness.text.evaluate import Reuse, build_requests
+    from harness.text.strategies import system_prompts
     from harness.text.tasks import load_tasks, split_names, task_hash
 
     limit = _check_limit(limit)
@@ -177,6 +181,9 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     _set_seeds(seeds)
     tasks = load_tasks(names, include_paths=include_path, num_fewshot=num_fewshot, gen_kwargs=generation,
                        fewshot_seed=seeds[3], metadata=metadata)
+    prompts = system_prompts(tasks, prompt_strategy, system_instruction)
+    if apply_chat_template is None:
+        apply_chat_template = bool(resolved.spec and resolved.spec.chat_template)
     if not quiet:
         log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
     extra = {"base_url": base_url} if backend_name == "openai" else {}
@@ -184,11 +191,13 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
                                  model_args=model_kwargs, **extra)
     try:
         build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
-                       system_instruction=system_instruction, fewshot_as_multiturn=fewshot_as_multiturn)
+                       system_instructions=prompts, fewshot_as_multiturn=fewshot_as_multiturn)
         described = engine.describe()
         invocation_id = uuid.uuid4().hex[:12]
+        chat_hash = _chat_template_hash(engine) if apply_chat_template else None
+        fingerprint = f"{resolved.fingerprint}+chat:{chat_hash}" if chat_hash else resolved.fingerprint
         common = {
-            "invocation_id": invocation_id, "model": model, "model_fingerprint": resolved.fingerprint,
+            "invocation_id": invocation_id, "model": model, "model_fingerprint": fingerprint,
             "model_source": resolved.source, "revision": resolved.revision, "dtype": described["dtype"],
             "backend": backend_name, "device": described["device"], "versions": json.dumps(_versions(backend_name)),
             "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
@@ -198,12 +207,16 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         shared_settings = {
             "limit": limit, "seed": seeds, "apply_chat_template": apply_chat_template,
             "chat_template": getattr(engine.tokenizer, "chat_template", None) if apply_chat_template else None,
-            "system_instruction": system_instruction, "fewshot_as_multiturn": fewshot_as_multiturn,
+            "chat_template_hash": chat_hash, "prompt_strategy": prompt_strategy,
+            "fewshot_as_multiturn": fewshot_as_multiturn,
             "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
             "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
         }
         for name, task_obj in tasks.items():
             settings = {"num_fewshot": task_obj.get_config("num_fewshot"), **shared_settings,
+                        "system_instruction": prompts[name],
+                        "system_prompt_from": "explicit" if system_instruction is not None else (
+                            "strategy" if prompts[name] else None),
                         "gen_kwargs": task_obj.get_config("generation_kwargs")
                         if task_obj.get_config("output_type") == "generate_until" else None}
             row = common | {"task": name, "task_hash": task_hash(task_obj), "output_type": task_obj.OUTPUT_TYPE,
@@ -237,6 +250,12 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     finally:
         if owned:
             engine.close()
+
+
+def _chat_template_hash(engine: Any) -> str:
+    """Hash of the chat template rendered on a fixed conversation (part of the run's model fingerprint)."""
+    probe = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
+    return hashlib.sha256(engine.apply_chat_template(probe).encode()).hexdigest()[:16]
 
 
 # Settings that do not change a backend's outputs, left out of the cache key.

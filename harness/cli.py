@@ -41,7 +41,8 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         num_fewshot=args.num_fewshot, device=args.device, dtype=args.dtype, seed=args.seed,
         model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
-        system_instruction=args.system_instruction, fewshot_as_multiturn=args.fewshot_as_multiturn,
+        system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy,
+        fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
         base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, tag=args.tag, db=args.db,
@@ -292,8 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gen-kwargs", help="k=v,... generation settings (e.g. temperature=0,max_gen_toks=64)")
     p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
     p.add_argument("--include-path", action="append", help="folder of your own lm-eval task YAMLs; repeatable")
-    p.add_argument("--apply-chat-template", action="store_true", help="format prompts with the model's chat template")
-    p.add_argument("--system-instruction", help="system prompt placed before every prompt")
+    p.add_argument("--chat", "--apply-chat-template", dest="apply_chat_template", action=argparse.BooleanOptionalAction,
+                   default=None, help="format prompts with the model's chat template (default: on for chat models)")
+    p.add_argument("--system-prompt", "--system-instruction", dest="system_instruction", metavar="TEXT",
+                   help="system prompt for every task (replaces a --prompt-strategy's)")
+    p.add_argument("--prompt-strategy", choices=["direct", "step-by-step", "explain-then-answer"],
+                   help="Orca-2-style system prompt for generative tasks")
     p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
     p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")

@@ -132,17 +132,18 @@ def aggregate(task: Any, raw_metrics: dict[tuple[str, str], list], bootstrap_ite
 
 
 def build_requests(tasks: dict[str, Any], backend: Backend, *, limit: int | float | None,
-                   apply_chat_template: bool = False, system_instruction: str | None = None,
+                   apply_chat_template: bool = False, system_instructions: dict[str, str | None] | None = None,
                    fewshot_as_multiturn: bool = False) -> None:
-    """Let lm-eval build every task's request instances (prompts, few-shot examples)."""
+    """Let lm-eval build every task's request instances (prompts, few-shot examples), each task with its
+    own system prompt (``system_instructions``, by task name)."""
     from unittest import mock
 
     import lm_eval.api.task
 
     # lm-eval draws a progress bar per task here; the harness shows one bar for the whole run.
     with mock.patch.object(lm_eval.api.task, "tqdm", lambda iterable, **_: iterable):
-        for task in tasks.values():
-            _build_task_requests(task, backend, limit, apply_chat_template, system_instruction,
+        for name, task in tasks.items():
+            _build_task_requests(task, backend, limit, apply_chat_template, (system_instructions or {}).get(name),
                                  fewshot_as_multiturn)
 
 
