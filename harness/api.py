@@ -23,6 +23,7 @@ from harness.errors import HarnessError
 from harness.store import SCHEMA_VERSION, Store, process_identity, utcnow
 
 DEFAULT_SEED = "0,1234,1234,1234"
+IMITATION_TASK = "factuality_imitation_gap"
 # Settings that do not change outputs are recorded but left out of the settings hash.
 _UNHASHED_SETTINGS = {"batch_size", "device"}
 
@@ -143,7 +144,8 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
-        tag: str | None = None, db: str | Path | None = None, quiet: bool = False,
+        tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
+        skip_finished: bool = False, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -151,7 +153,10 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     ``use_cache`` is False; ``resume`` (True, or a run id) continues an unfinished run instead of starting anew;
     ``tag`` names the finished runs (see ``tag()``). ``apply_chat_template`` defaults to the registry entry (on
     for chat models); ``prompt_strategy`` sets generative tasks' system prompt (see ``harness.text.strategies``)
-    unless ``system_instruction`` gives one for every task.
+    unless ``system_instruction`` gives one for every task. ``teacher`` (with ``teacher_base_url`` for a server)
+    answers ``factuality_imitation_gap`` first, as a run of its own (``teacher=False`` makes such a run: the task
+    without a teacher, scoring facts only). ``skip_finished`` reuses a finished run with
+    the same model fingerprint, task hash and settings instead of evaluating again.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -182,6 +187,17 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     tasks = load_tasks(names, include_paths=include_path, num_fewshot=num_fewshot, gen_kwargs=generation,
                        fewshot_seed=seeds[3], metadata=metadata)
     prompts = system_prompts(tasks, prompt_strategy, system_instruction)
+    task_settings: dict[str, dict[str, Any]] = {}
+    if teacher is not False and (teacher is not None or teacher_base_url is not None or IMITATION_TASK in tasks):
+        from harness.text.teacher import attach_teacher
+
+        task_settings = attach_teacher(
+            tasks, teacher, teacher_base_url, store, reload=lambda extra: load_tasks(
+                [IMITATION_TASK], include_paths=include_path, num_fewshot=num_fewshot, gen_kwargs=generation,
+                fewshot_seed=seeds[3], metadata={**(metadata or {}), **extra})[IMITATION_TASK],
+            run_teacher=lambda **kw: run(task=IMITATION_TASK, batch_size=batch_size, limit=limit, device=device,
+                                         dtype=dtype, seed=seed, gen_kwargs=gen_kwargs, skip_finished=True, db=db,
+                                         quiet=quiet, log=log, teacher=False, **kw))
     if apply_chat_template is None:
         apply_chat_template = bool(resolved.spec and resolved.spec.chat_template)
     if not quiet:
@@ -203,7 +219,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
             "git_commit": _git_commit(), "status": "running", "started_at": utcnow(), **process_identity(),
         }
-        rows, run_ids, resumed = [], {}, {}
+        rows, run_ids, resumed, finished = [], {}, {}, {}
         shared_settings = {
             "limit": limit, "seed": seeds, "apply_chat_template": apply_chat_template,
             "chat_template": getattr(engine.tokenizer, "chat_template", None) if apply_chat_template else None,
@@ -214,7 +230,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         }
         for name, task_obj in tasks.items():
             settings = {"num_fewshot": task_obj.get_config("num_fewshot"), **shared_settings,
-                        "system_instruction": prompts[name],
+                        "system_instruction": prompts[name], **task_settings.get(name, {}),
                         "system_prompt_from": "explicit" if system_instruction is not None else (
                             "strategy" if prompts[name] else None),
                         "gen_kwargs": task_obj.get_config("generation_kwargs")
@@ -222,7 +238,10 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
             row = common | {"task": name, "task_hash": task_hash(task_obj), "output_type": task_obj.OUTPUT_TYPE,
                             "settings": json.dumps(settings, default=str), "settings_hash": settings_hash(settings)}
             previous = _resumable(store, resume, row) if resume else None
-            if previous:
+            done = store.finished_match(fingerprint, row["task_hash"], row["settings_hash"]) if skip_finished else None
+            if done:
+                finished[name] = done
+            elif previous:
                 resumed[name] = previous
                 run_ids[name] = previous
             else:
@@ -243,13 +262,26 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
                 log(f"run {run_id}: {model} on {name}")
         if resume and not resumed:
             log("no unfinished run with this model, task and settings to resume; started new runs")
-        results = _execute(store, tasks, engine, run_ids, invocation_id, quiet, reuse, log)
+        for name, run_id in finished.items():
+            log(f"run {run_id}: {model} on {name} already finished with these settings; reused")
+        pending = {name: task_obj for name, task_obj in tasks.items() if name not in finished}
+        results = [_finished_result(store, run_id) for run_id in finished.values()]
+        if pending:
+            results += _execute(store, pending, engine, run_ids, invocation_id, quiet, reuse, log)
         if tag is not None:
             store.tag([r["run_id"] for r in results], tag)
         return results
     finally:
         if owned:
             engine.close()
+
+
+def _finished_result(store: Store, run_id: str) -> dict[str, Any]:
+    """A finished run in the shape ``run()`` returns."""
+    shown = store.get_run(run_id)
+    run_row = shown["run"]
+    return {"run_id": run_id, "invocation_id": run_row["invocation_id"], "task": run_row["task"],
+            "status": "finished", "n_samples": run_row["n_samples"], "metrics": shown["metrics"]}
 
 
 def _chat_template_hash(engine: Any) -> str:

@@ -41,7 +41,8 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         num_fewshot=args.num_fewshot, device=args.device, dtype=args.dtype, seed=args.seed,
         model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
-        system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy,
+        system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
+        teacher_base_url=args.teacher_base_url,
         fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="system prompt for every task (replaces a --prompt-strategy's)")
     p.add_argument("--prompt-strategy", choices=["direct", "step-by-step", "explain-then-answer"],
                    help="Orca-2-style system prompt for generative tasks")
+    p.add_argument("--teacher", metavar="MODEL", help="the teacher for factuality_imitation_gap (registry name, hub id "
+                   "or folder); its answers are stored as a run of their own")
+    p.add_argument("--teacher-base-url", metavar="URL", help="the teacher is served by this OpenAI-compatible server")
     p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
     p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")

@@ -30,6 +30,17 @@ def pytest_configure(config: pytest.Config) -> None:
     })
 
 
+def task_module(folder: str, name: str):
+    """Import ``tasks/FOLDER/NAME.py`` (task helper modules are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", tasks_dir() / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``harness ARGS`` in a fresh interpreter, as a user would."""
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,

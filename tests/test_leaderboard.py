@@ -56,8 +56,10 @@ def test_the_shipped_definitions_load_and_are_listed():
     boards = cli_json("leaderboard", "--format", "json")
     assert "llm-2023" in {b["name"] for b in boards}
     board = load_leaderboard("llm-2023")
-    assert [g.name for g in board.groups][0] == "finance"
-    assert set(board.tasks) == {"finance_sentiment", "finance_numeric", "finance_headline"}
+    assert [g.name for g in board.groups] == ["finance", "reasoning", "factuality", "imitation"]
+    assert [g.name for g in board.scored_groups] == ["finance", "reasoning", "factuality"]
+    assert {"finance_sentiment", "finance_numeric", "finance_headline", "reasoning_arithmetic",
+            "reasoning_navigate_cot", "factuality_misconceptions", "factuality_imitation_gap"} <= set(board.tasks)
 
 
 def test_unknown_leaderboard_names_suggest_the_right_one():
@@ -101,6 +103,23 @@ def test_a_tag_selects_the_runs_that_count(store, tmp_path):
     table = build_table(board, store, tag="frozen")
     assert [row.model for row in table.rows] == ["beta"]
     assert table.rows[0].cells["finance_sentiment/acc"].value == 0.0
+
+
+def test_prompt_strategies_get_rows_side_by_side_and_unscored_groups_stay_out(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [SyntheticRun("orca", "finance_sentiment", {"acc": [1, 1, 0, 0]}, prompt_strategy="direct"),
+                       SyntheticRun("orca", "finance_sentiment", {"acc": [1, 1, 1, 1]}, prompt_strategy="step-by-step"),
+                       SyntheticRun("orca", "finance_headline", {"acc": [0, 0, 0, 0]}, prompt_strategy="direct")])
+    board = load_leaderboard(str(_write(tmp_path, GOOD.replace("      - {task: finance_headline", """  - name: shown
+    score: false
+    columns:
+      - {task: finance_headline"""))))
+    assert [g.name for g in board.scored_groups] == ["finance"]
+    table = build_table(board, store)
+    assert {row.label for row in table.rows} == {"orca [direct]", "orca [step-by-step]"}
+    direct = next(row for row in table.rows if row.strategy == "direct")
+    assert direct.score == pytest.approx((0.5 - 0.25) / 0.75) and "shown" not in direct.groups
+    assert direct.cells["finance_headline/acc"].value == 0.0
 
 
 def test_markdown_and_csv_tables(store, tmp_path):

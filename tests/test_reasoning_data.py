@@ -3,26 +3,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import re
-import sys
 
 import pytest
 
 from harness.resources import tasks_dir
+from tests.conftest import task_module
 
 FOLDER = tasks_dir() / "reasoning"
 PUZZLES = ["logical_deduction", "date", "tracking", "navigate"]
 
 
 def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"reasoning_{name}", FOLDER / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return task_module("reasoning", name)
 
 
 def _docs(name: str, split: str = "test") -> list[dict]:

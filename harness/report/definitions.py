@@ -58,6 +58,7 @@ class Group(_Strict):
     name: str
     title: str | None = None
     normalise: bool = False
+    score: bool = True  # False: the columns are shown, but the group has no score and no part in the overall
     columns: list[Column]
 
     @model_validator(mode="after")
@@ -99,6 +100,9 @@ class Leaderboard(_Strict):
         names = [g.name for g in self.groups]
         if len(set(names)) != len(names):
             raise ValueError("group names must be unique")
+        if not self.scored_groups:
+            raise ValueError("at least one group must have a score")
+        names = [g.name for g in self.scored_groups]
         ids = [c.id for c in self.columns]
         if len(set(ids)) != len(ids):
             raise ValueError("a task metric appears twice")
@@ -116,6 +120,11 @@ class Leaderboard(_Strict):
         return [c for g in self.groups for c in g.columns]
 
     @property
+    def scored_groups(self) -> list[Group]:
+        """The groups that have a score and count towards the overall score."""
+        return [g for g in self.groups if g.score]
+
+    @property
     def tasks(self) -> list[str]:
         """The tasks the leaderboard reads."""
         return list(dict.fromkeys(c.task for c in self.columns))
@@ -123,7 +132,7 @@ class Leaderboard(_Strict):
     def default_plots(self) -> list[Plot]:
         """The plots to draw: the defined ones, else each group's score against parameter count."""
         return list(self.plots) or [Plot(title=f"{g.title or g.name} against parameters", y=g.name,
-                                         x="parameters", log_x=True) for g in self.groups]
+                                         x="parameters", log_x=True) for g in self.scored_groups]
 
 
 def definition_files() -> dict[str, Path]:

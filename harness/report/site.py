@@ -66,24 +66,24 @@ def _chart_rows(table: Table, x: str) -> list[Row]:
     """Rows a chart plots: every revision against training step; elsewhere each model's final checkpoint."""
     if x == "training_step":
         return table.rows
-    final: dict[str, Row] = {}
+    final: dict[tuple[str, str | None], Row] = {}
     for row in table.rows:
-        best = final.get(row.model)
+        best = final.get((row.model, row.strategy))
         if best is None or (row.training_step or 0) > (best.training_step or 0):
-            final[row.model] = row
+            final[(row.model, row.strategy)] = row
     return list(final.values())
 
 
 def _charts(table: Table) -> tuple[list[str], list[str]]:
     """The SVG charts with data, and the titles of those without."""
     board, charts, skipped = table.board, [], []
-    titles = {g.name: g.title or g.name for g in board.groups} | {c.id: c.title for c in board.columns}
+    titles = {g.name: g.title or g.name for g in board.scored_groups} | {c.id: c.title for c in board.columns}
     for plot in board.default_plots():
         series: dict[str, list[tuple[float, float, str]]] = {}
         for row in _chart_rows(table, plot.x):
             x, y = row.axis(plot.x), row.axis(plot.y)
             if x is not None and y is not None:
-                name = row.family if plot.series == "family" else row.model
+                name = row.family if plot.series == "family" else row.label.replace(f"@{row.revision}", "")
                 series.setdefault(name, []).append((float(x), float(y), row.label))
         svg = line_chart(series, title=plot.title, x_label=_AXIS_LABELS.get(plot.x, titles.get(plot.x, plot.x)),
                          y_label=titles.get(plot.y, plot.y), log_x=plot.log_x,

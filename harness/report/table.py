@@ -30,6 +30,7 @@ class Row:
 
     model: str
     revision: str | None
+    strategy: str | None  # the prompt strategy of the row's runs (rows per strategy sit side by side)
     family: str
     parameters: int | None
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -39,8 +40,9 @@ class Row:
 
     @property
     def label(self) -> str:
-        """``model`` or ``model@revision``."""
-        return f"{self.model}@{self.revision}" if self.revision else self.model
+        """``model``, ``model@revision``, with `` [strategy]`` when the runs used a prompt strategy."""
+        name = f"{self.model}@{self.revision}" if self.revision else self.model
+        return f"{name} [{self.strategy}]" if self.strategy else name
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -90,16 +92,16 @@ class Table:
 def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Table:
     """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells."""
     tag = tag if tag is not None else board.tag
-    rows: dict[tuple[str, str | None], Row] = {}
-    counted: set[tuple[str, str | None, str]] = set()
+    rows: dict[tuple[str, str | None, str | None], Row] = {}
+    counted: set[tuple[str, str | None, str | None, str]] = set()
     for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts
         model = run["model"].partition("@")[0] if "@" in run["model"] else run["model"]
-        key = (model, run["revision"])
+        key = (model, run["revision"], (run["settings"] or {}).get("prompt_strategy"))
         if (*key, run["task"]) in counted:
             continue
         counted.add((*key, run["task"]))
         info = run["model_info"] or {}
-        row = rows.setdefault(key, Row(model, run["revision"], str(info.get("family") or "other"),
+        row = rows.setdefault(key, Row(model, run["revision"], key[2], str(info.get("family") or "other"),
                                        info.get("parameters")))
         row.runs.append(run)
         for column in board.columns:
@@ -120,8 +122,8 @@ def _metric(metrics: list[dict[str, Any]], column: Column) -> dict[str, Any] | N
 
 
 def _aggregate(board: Leaderboard, row: Row) -> None:
-    """Group score: mean of its (normalised) columns, None if one is missing; overall: mean of groups."""
-    for group in board.groups:
+    """Group score: mean of its (normalised) columns, None if one is missing; overall: mean of scored groups."""
+    for group in board.scored_groups:
         values = []
         for column in group.columns:
             cell = row.cells.get(column.id)
@@ -144,7 +146,8 @@ def table_records(table: Table) -> list[dict[str, Any]]:
     for rank, row in enumerate(table.rows, 1):
         latest = row.latest
         record: dict[str, Any] = {
-            "rank": rank, "model": row.model, "revision": row.revision, "family": row.family,
+            "rank": rank, "model": row.model, "revision": row.revision, "prompt_strategy": row.strategy,
+            "family": row.family,
             "parameters": row.parameters, "dtype": latest["dtype"], "backend": latest["backend"],
             "harness_version": (latest["versions"] or {}).get("harness"), "date": latest["finished_at"],
             "score": row.score}
@@ -171,7 +174,8 @@ def to_csv(table: Table) -> str:
 def to_markdown(table: Table) -> str:
     """The table as Markdown for terminals and pull-request comments (value ± stderr per column)."""
     board = table.board
-    header = ["#", "model", "score", *(g.title or g.name for g in board.groups), *(c.title for c in board.columns)]
+    header = ["#", "model", "score", *(g.title or g.name for g in board.scored_groups),
+              *(c.title for c in board.columns)]
     lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(table.rows, 1):
         cells = []
@@ -180,7 +184,7 @@ def to_markdown(table: Table) -> str:
             cells.append("—" if cell is None else _number(cell.value) + (
                 f" ± {cell.stderr:.4f}" if cell.stderr is not None else ""))
         values = [str(rank), row.label, _number(row.score) or "—",
-                  *(_number(row.groups[g.name]) or "—" for g in board.groups), *cells]
+                  *(_number(row.groups[g.name]) or "—" for g in board.scored_groups), *cells]
         lines.append("| " + " | ".join(_md(v) for v in values) + " |")
     return f"**{_md(board.title)}**\n\n" + "\n".join(lines) + "\n"
 

@@ -264,6 +264,16 @@ class Store:
             runs = self._run_dicts(cursor)
         return next((r["run_id"] for r in runs if r["status"] in ("failed", "interrupted")), None)
 
+    def finished_match(self, fingerprint: str, task_hash: str, settings_hash: str) -> str | None:
+        """The latest finished run with this model, task and settings."""
+        with self.reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute("SELECT run_id FROM runs WHERE model_fingerprint = ? AND task_hash = ? AND "
+                               "settings_hash = ? AND status = 'finished' ORDER BY started_at DESC LIMIT 1",
+                               [fingerprint, task_hash, settings_hash]).fetchone()
+        return row[0] if row else None
+
     def reopen(self, run_id: str, identity: dict[str, Any]) -> None:
         """Mark a run running again for --resume; its samples are re-scored from its stored requests."""
         with self.writing() as conn:

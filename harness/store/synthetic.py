@@ -30,6 +30,7 @@ class SyntheticRun:
     task_hash: str | None = None
     higher_is_better: dict[str, bool] = field(default_factory=dict)
     filter: str = "none"
+    prompt_strategy: str | None = None
     inputs: list[str] | None = None
     predictions: list[str] | None = None
     samples_per_s: float = 10.0
@@ -50,7 +51,7 @@ def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
             "model_source": "synthetic", "revision": run.revision, "dtype": "float32", "backend": "synthetic",
             "device": "cpu", "task": run.task,
             "task_hash": run.task_hash or hashlib.sha256(run.task.encode()).hexdigest(),
-            "output_type": "generate_until", "settings": json.dumps({"synthetic": True}), "settings_hash": "synthetic",
+            "output_type": "generate_until", "settings": json.dumps({"synthetic": True, "prompt_strategy": run.prompt_strategy}), "settings_hash": "synthetic",
             "versions": json.dumps({"harness": "synthetic"}),
             "model_info": json.dumps({"name": run.model, "family": run.family, "parameters": run.parameters,
                                       "synthetic": True}),
