@@ -26,7 +26,7 @@ def test_real_models_are_registered_with_metadata():
     assert {f"pythia-{s}{d}" for s in sizes for d in ("", "-deduped")} <= names
     assert {f"llama-2-{s}{c}" for s in ("7b", "13b", "70b") for c in ("", "-chat")} <= names
     assert {"mistral-7b", "mistral-7b-instruct", "mixtral-8x7b", "mixtral-8x7b-instruct", "orca-2-7b",
-            "orca-2-13b", "sam-vit-b", "sam-vit-l", "sam-vit-h"} <= names
+            "orca-2-13b", "vicuna-7b", "zephyr-7b-beta", "sam-vit-b", "sam-vit-l", "sam-vit-h"} <= names
     assert {m.modality for m in all_models().values()} >= {"text", "vision", "segmentation", "video"}
     llama = get_model("llama-2-7b-chat")
     assert (llama.hub_id, llama.chat_template, llama.gated) == ("meta-llama/Llama-2-7b-chat-hf", "llama-2-chat", True)

@@ -86,8 +86,9 @@ def _students() -> list[ModelSpec]:
               "microsoft-research-license", chat="chatml", description="LLaMA-2 student of GPT-4"),
         _text("vicuna-7b", "vicuna", "lmsys/vicuna-7b-v1.5", "LlamaForCausalLM", 6_738_415_616,
               "llama2", chat="vicuna", description="imitation model fine-tuned on ShareGPT"),
-        _text("zephyr-7b", "zephyr", "HuggingFaceH4/zephyr-7b-beta", "MistralForCausalLM",
-              7_241_732_096, "MIT", chat="zephyr", description="distilled DPO student of Mistral-7B"),
+        *(_text(name, "zephyr", "HuggingFaceH4/zephyr-7b-beta", "MistralForCausalLM", 7_241_732_096, "MIT",
+                chat="zephyr", description="distilled DPO student of Mistral-7B")
+          for name in ("zephyr-7b-beta", "zephyr-7b")),  # zephyr-7b: the first name, kept
     ]
 
 
