@@ -155,3 +155,18 @@ def test_base_url_is_refused_for_local_backends(db):
     proc = run_cli("run", "--model", "tiny-llama-2", "--task", "finance_headline", "--backend", "transformers",
                    "--base-url", "http://127.0.0.1:9/v1", "--db", str(db))
     assert proc.returncode == 2 and "--base-url only applies to --backend openai" in proc.stderr
+
+
+def test_a_teacher_served_elsewhere_answers_the_imitation_gap_task(server, tmp_path):
+    db = tmp_path / "s.duckdb"
+    proc = run_cli("run", "--model", "tiny-orca-2", "--teacher", "tiny-llama-2", "--teacher-base-url", server,
+                   "--task", "factuality_imitation_gap", "--limit", "3", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    runs = {r["model"]: r for r in cli_json("runs", "--format", "json", "--db", str(db))}
+    teacher, student = runs["tiny-llama-2"], runs["tiny-orca-2"]
+    assert teacher["backend"] == "openai" and teacher["model_fingerprint"] == f"openai:{server}#tiny-llama-2"
+    settings = student["settings"]
+    assert (settings["teacher"], settings["teacher_base_url"], settings["teacher_run"]) == \
+        ("tiny-llama-2", server, teacher["run_id"])
+    metrics = {m["metric"] for m in cli_json("show", student["run_id"], "--format", "json", "--db", str(db))["metrics"]}
+    assert metrics == {"style_score", "factual_score", "imitation_gap"}
