@@ -59,6 +59,32 @@ def test_tiny_twin_is_the_real_architecture_and_matches_its_recorded_hash(name):
         assert "Hi" in rendered and rendered != "Hi"
 
 
+TINY_VISION = ["tiny-resnet", "tiny-convnext", "tiny-vit"]
+
+
+@pytest.mark.parametrize("name", TINY_VISION)
+def test_tiny_vision_twins_are_real_classes_with_their_own_image_processor(name):
+    import numpy as np
+    import torch
+    import transformers
+    from PIL import Image
+    from safetensors.numpy import load_file
+
+    spec = get_model(name)
+    folder = ensure_tiny(spec)
+    assert weights_sha256(load_file(str(folder / "model.safetensors"))) == spec.tiny.weights_sha256
+    model = transformers.AutoModelForImageClassification.from_pretrained(folder)
+    assert type(model).__name__ == spec.architecture and spec.modality == "vision"
+    assert sum(p.numel() for p in model.parameters()) == spec.parameters
+    processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
+    image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8))
+    pixels = processor(images=[image], return_tensors="pt")["pixel_values"]
+    assert tuple(pixels.shape) == (1, 3, 32, 32)
+    with torch.no_grad():
+        logits = model(pixel_values=pixels).logits
+    assert tuple(logits.shape) == (1, 1000) and torch.isfinite(logits).all() and logits.std() > 0.1
+
+
 def test_twins_differ_and_mistral_and_mixtral_keep_their_features():
     import transformers
 
@@ -108,7 +134,7 @@ def test_unknown_names_suggest():
 
 def test_models_and_tasks_listings():
     models = cli_json("models", "tiny-*", "--format", "json")
-    assert {m["name"] for m in models} == set(TINY_TEXT)
+    assert {m["name"] for m in models} == set(TINY_TEXT + TINY_VISION)
     assert all(m["tiny"] for m in models)
     vision = cli_json("models", "--modality", "segmentation", "--format", "json")
     assert {m["name"] for m in vision} == {"sam-vit-b", "sam-vit-l", "sam-vit-h"}

@@ -43,10 +43,15 @@ def tiny_path(spec: ModelSpec) -> Path:
 
 
 def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...], std: float = 0.2) -> np.ndarray:
-    """The deterministic initial value of one parameter: ones for norm weights, zeros for biases."""
+    """The deterministic initial value of one parameter: ones for norm weights and running variances, zeros
+    for biases and running means."""
     leaf = param_name.rsplit(".", 1)[-1]
-    if leaf == "bias":
+    if leaf == "num_batches_tracked":
+        return np.zeros(shape, dtype=np.int64)
+    if leaf in ("bias", "running_mean"):
         return np.zeros(shape, dtype=np.float32)
+    if leaf == "running_var":
+        return np.ones(shape, dtype=np.float32)
     if len(shape) == 1 and "norm" in param_name:
         return np.ones(shape, dtype=np.float32)
     rng = np.random.default_rng([SEED, zlib.crc32(f"{model_name}/{param_name}".encode())])
@@ -132,7 +137,11 @@ def _build(spec: ModelSpec, folder: Path) -> str:
         )
     config.save_pretrained(folder)
     save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    _build_tokenizer(spec).save_pretrained(folder)
+    if spec.tiny.processor:
+        options = dict(spec.tiny.processor)
+        getattr(transformers, options.pop("class"))(**options).save_pretrained(folder)
+    if spec.tiny.tokenizer:
+        _build_tokenizer(spec).save_pretrained(folder)
     (folder / "harness-tiny.json").write_text(json.dumps({"name": spec.name, "weights_sha256": digest}))
     return digest
 

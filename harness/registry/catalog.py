@@ -136,12 +136,32 @@ TINY_WEIGHTS_SHA256 = {
     "tiny-orca-2": "6c83b7cf4b9fcef4086659cca6d01af7777d1fe7d194229ef7c41eae444b5296",
     "tiny-vicuna": "0ffa323ca6c44fed0db4ea51fce51311f19ded5e813b204224702de427c2541e",
     "tiny-zephyr": "dd9f01220c8d3b379ae8ce3e99fb9e81982d6206e56f15402fca51a553fe7623",
+    "tiny-resnet": "cfb6478e3e8d140d1b922d0cd31bb324cb93e8e1cbb851cb81cb559398510b3f",
+    "tiny-convnext": "ab6d8c483a06901ffe141b15cfbf3b77d7a313097798637a485dac0389cb2aef",
+    "tiny-vit": "39f7eceb4325003367ee40e3a2048c25c64acc57a961cd1db78562fa658c866c",
+}
+
+
+_IMAGENET_LABELS = dict(num_labels=1000)
+_CONVNET_PROCESSOR = {"class": "ConvNextImageProcessor", "size": {"shortest_edge": 32}, "crop_pct": 0.875}
+_TINY_VISION = {
+    "tiny-resnet": ("resnet", "ResNetForImageClassification", "ResNetConfig", "resnet-50",
+                    _IMAGENET_LABELS | dict(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1],
+                                            layer_type="basic"), _CONVNET_PROCESSOR),
+    "tiny-convnext": ("convnext", "ConvNextForImageClassification", "ConvNextConfig", "convnext-tiny",
+                      _IMAGENET_LABELS | dict(patch_size=4, num_stages=2, hidden_sizes=[16, 32], depths=[1, 1]),
+                      _CONVNET_PROCESSOR),
+    "tiny-vit": ("vit", "ViTForImageClassification", "ViTConfig", "vit-base",
+                 _IMAGENET_LABELS | dict(image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=2,
+                                         num_attention_heads=2, intermediate_size=128),
+                 {"class": "ViTImageProcessor", "size": {"height": 32, "width": 32}}),
 }
 
 
 TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-2-chat": 590_464,
                    "tiny-mistral": 557_696, "tiny-mistral-instruct": 557_696, "tiny-mixtral": 1_148_544,
-                   "tiny-orca-2": 590_464, "tiny-vicuna": 590_464, "tiny-zephyr": 557_696}
+                   "tiny-orca-2": 590_464, "tiny-vicuna": 590_464, "tiny-zephyr": 557_696,
+                   "tiny-resnet": 54_584, "tiny-convnext": 49_016, "tiny-vit": 145_576}
 
 
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
@@ -178,6 +198,15 @@ def _tiny_text() -> list[ModelSpec]:
     ]
 
 
+def _tiny_vision() -> list[ModelSpec]:
+    return [ModelSpec(name=name, family=family, architecture=arch, modality="vision", parameters=TINY_PARAMETERS[name],
+                      dtype="float32", license="Apache-2.0", backend="transformers",
+                      tiny=TinyConfig(config_class=config_class, config=config, tokenizer=None, processor=processor,
+                                      weights_sha256=TINY_WEIGHTS_SHA256[name]),
+                      description=f"offline twin of {twin_of}: seeded random weights, real architecture")
+            for name, (family, arch, config_class, twin_of, config, processor) in _TINY_VISION.items()]
+
+
 def builtin_models() -> list[ModelSpec]:
     """Every model the harness ships a registry entry for."""
-    return _pythia() + _llama2() + _mistral_family() + _students() + _vision() + _tiny_text()
+    return _pythia() + _llama2() + _mistral_family() + _students() + _vision() + _tiny_text() + _tiny_vision()

@@ -17,7 +17,8 @@ class TinyConfig(BaseModel):
 
     config_class: str = Field(description="transformers config class, e.g. 'LlamaConfig'")
     config: dict = Field(default_factory=dict, description="keyword arguments of the config")
-    tokenizer: Literal["gpt-neox", "llama"] = "llama"
+    tokenizer: Literal["gpt-neox", "llama"] | None = Field(default="llama", description="None for vision models")
+    processor: dict | None = Field(default=None, description="image processor: {'class': ..., **kwargs}")
     init_std: float = Field(default=0.2, description="spread of the seeded normal initialisation")
     weights_sha256: str | None = Field(default=None, description="recorded hash of the seeded weights")
 
