@@ -145,7 +145,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
-        skip_finished: bool = False, db: str | Path | None = None, quiet: bool = False,
+        skip_finished: bool = False, data: str | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -156,7 +156,8 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     unless ``system_instruction`` gives one for every task. ``teacher`` (with ``teacher_base_url`` for a server)
     answers ``factuality_imitation_gap`` first, as a run of its own (``teacher=False`` makes such a run: the task
     without a teacher, scoring facts only). ``skip_finished`` reuses a finished run with
-    the same model fingerprint, task hash and settings instead of evaluating again.
+    the same model fingerprint, task hash and settings instead of evaluating again. Harness-native tasks (vision,
+    video) run through ``harness.typed_runner``; ``data`` gives such a task the user's own images.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -173,6 +174,24 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     seeds = parse_seed(seed)
     model_kwargs, generation = parse_kv(model_args, "--model-args"), parse_kv(gen_kwargs, "--gen-kwargs")
     names = split_names(task)
+    typed = _typed_tasks(names, include_path)
+    if typed is not None:
+        from harness.typed_runner import run_typed
+
+        text_only = {"--prompt-strategy": prompt_strategy, "--teacher": teacher, "--system-prompt": system_instruction,
+                     "--chat": apply_chat_template or None, "--resume": resume or None}
+        given = [flag for flag, value in text_only.items() if value is not None]
+        if given:
+            raise HarnessError(f"{', '.join(given)} only apply to text tasks; {', '.join(t.name for t in typed)} "
+                               "is not one")
+        store = _store(db)
+        store.ensure_ready()
+        return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
+                         limit=limit, data=data, tag=tag, store=store, log=log,
+                         common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
+    if data is not None:
+        raise HarnessError("--data gives a vision or video task its images; text tasks read their data from "
+                           "their YAML (public datasets: --metadata '{\"data_path\": FILE}')")
     backend_name, reason = choose_backend(backend, _preferred_backend(model))
     if base_url and backend_name != "openai":
         raise HarnessError(f"--base-url only applies to --backend openai; this run uses {backend_name}")
@@ -274,6 +293,14 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     finally:
         if owned:
             engine.close()
+
+
+def _typed_tasks(names: list[str], include_path: list[str] | None) -> list[Any] | None:
+    """The harness-native tasks the names mean, or None for lm-eval tasks."""
+    from harness.registry.typed_tasks import expand
+    from harness.text.tasks import task_folders
+
+    return expand(names, task_folders(include_path))
 
 
 def _finished_result(store: Store, run_id: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
         system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
-        teacher_base_url=args.teacher_base_url,
+        teacher_base_url=args.teacher_base_url, data=args.data,
         fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
@@ -305,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-base-url", metavar="URL", help="the teacher is served by this OpenAI-compatible server")
     p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
     p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
+    p.add_argument("--data", metavar="PATH", help="vision tasks: your own ImageFolder tree (CLASS/IMAGE files; "
+                   "optional labels.json mapping class folders to the model's labels)")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")

@@ -76,7 +76,7 @@ def test_tiny_vision_twins_are_real_classes_with_their_own_image_processor(name)
     model = transformers.AutoModelForImageClassification.from_pretrained(folder)
     assert type(model).__name__ == spec.architecture and spec.modality == "vision"
     assert sum(p.numel() for p in model.parameters()) == spec.parameters
-    processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
+    processor = transformers.AutoImageProcessor.from_pretrained(folder, backend="pil")
     image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8))
     pixels = processor(images=[image], return_tensors="pt")["pixel_values"]
     assert tuple(pixels.shape) == (1, 3, 32, 32)

@@ -17,34 +17,15 @@ from typing import Any
 import torch
 
 from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.devices import pick_device, pick_dtype
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
-           "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # Keyword arguments of ``from_pretrained`` a user may pass through --model-args.
 _LOAD_ARGS = {"trust_remote_code", "attn_implementation", "low_cpu_mem_usage", "device_map"}
 _BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id", "shared_context"}
-
-
-def pick_device(device: str) -> str:
-    """``auto`` means the first GPU when there is one, else the CPU."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise HarnessError(f"--device {device} asked for, but torch sees no CUDA GPU; use --device cpu")
-    return device
-
-
-def pick_dtype(dtype: str, device: str, preferred: str) -> torch.dtype:
-    """``auto`` is the registry's dtype on GPU and float32 on CPU."""
-    if dtype == "auto":
-        return _DTYPES[preferred] if device.startswith("cuda") else torch.float32
-    if dtype not in _DTYPES:
-        raise HarnessError(f"unknown --dtype {dtype!r}; use auto, float32, float16 or bfloat16")
-    return _DTYPES[dtype]
 
 
 class TransformersBackend:

@@ -148,15 +148,19 @@ def list_tasks(pattern: str | None = None, include_paths: list[str] | None = Non
     """Task, group and tag names known to lm-eval's index, with their kind and YAML file."""
     import fnmatch
 
+    from harness.registry.typed_tasks import typed_index
+
     manager = task_manager(include_paths, with_builtins=with_builtins)
     rows = []
     for name in manager.all_tasks:
-        if pattern and not (fnmatch.fnmatch(name, pattern) or pattern in name):
-            continue
         entry = manager._index[name]
         rows.append({"name": name, "kind": str(getattr(entry.kind, "name", entry.kind)).lower(),
                      "path": str(getattr(entry, "yaml_path", "") or "")})
-    return rows
+    typed, groups = typed_index(task_folders(include_paths))
+    rows += [{"name": name, "kind": "task", "path": ""} for name in typed]
+    rows += [{"name": name, "kind": "group", "path": ""} for name in groups]
+    return sorted((r for r in rows if not pattern or fnmatch.fnmatch(r["name"], pattern) or pattern in r["name"]),
+                  key=lambda r: r["name"])
 
 
 def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, list[str]]]:
@@ -179,4 +183,8 @@ def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, 
         metrics = listed or DEFAULT_METRIC_REGISTRY.get(config.get("output_type", "generate_until"), [])
         filters = [f["name"] for f in config.get("filter_list") or [] if isinstance(f, dict) and "name" in f]
         found[name] = {"metrics": [str(m) for m in metrics], "filters": filters or ["none"]}
+    from harness.registry.typed_tasks import task_type, typed_index
+
+    for name, typed in typed_index(task_folders(include_paths))[0].items():
+        found[name] = {"metrics": list(task_type(typed.type).metrics), "filters": ["none"]}
     return found

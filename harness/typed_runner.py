@@ -1,0 +1,85 @@
+"""Runs of harness-native tasks (vision, video): one stored run per task, samples written as batches finish.
+
+The task's type (``harness.registry.typed_tasks.TASK_TYPES``) prepares its data, evaluates a model and
+shapes sample rows; this module owns everything the store sees, as ``harness.api.run`` does for text tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.registry.typed_tasks import TypedTask, task_type
+from harness.store import Store, process_identity, utcnow
+
+
+def run_typed(tasks: list[TypedTask], *, model: str, revision: str | None, device: str, dtype: str,
+              batch_size: int, limit: int | float | None, data: str | None, tag: str | None, store: Store,
+              common: dict[str, Any], log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Evaluate ``model`` on each task; returns ``run()``'s result shape."""
+    from harness.devices import pick_device, pick_dtype
+    from harness.models.resolve import resolve_model
+    from harness.store.recorder import RunRecorder
+
+    resolved = resolve_model(model, revision)
+    kinds = {task_type(t.type) for t in tasks}
+    for kind in kinds:
+        if resolved.spec and resolved.spec.modality != kind.modality:
+            raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; {kind.name} tasks need a "
+                               f"{kind.modality} model (e.g. 'harness models --modality {kind.modality}')")
+    if data is not None and len(tasks) > 1:
+        raise HarnessError("--data replaces one task's images; name a single task with it")
+    device = pick_device(device)
+    torch_dtype = pick_dtype(dtype, device, resolved.spec.dtype if resolved.spec else "float32")
+    prepared = {t.name: task_type(t.type).prepare(t, data, limit) for t in tasks}  # bad data fails before writes
+    invocation_id = uuid.uuid4().hex[:12]
+    results = []
+    for task in tasks:
+        kind = task_type(task.type)
+        settings = {"limit": limit, "data": data, "batch_size": batch_size, "device": device,
+                    "dtype": str(torch_dtype).removeprefix("torch."), "backend": "transformers", "task_type": kind.name}
+        run_id = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        store.create_runs([common | {
+            "run_id": run_id, "invocation_id": invocation_id, "model": model,
+            "model_fingerprint": resolved.fingerprint, "model_source": resolved.source, "revision": resolved.revision,
+            "dtype": settings["dtype"], "backend": "transformers", "device": device, "task": task.name,
+            "task_hash": kind.content_hash(task, prepared[task.name]), "output_type": kind.name,
+            "settings": json.dumps(settings), "settings_hash": _settings_hash(settings),
+            "model_info": json.dumps(resolved.spec.summary() if resolved.spec else {"name": model}),
+            "status": "running", "started_at": utcnow(), **process_identity()}])
+        log(f"run {run_id}: {model} on {task.name}")
+        recorder = RunRecorder(store, {task.name: run_id})
+        try:
+            outcome = kind.evaluate(resolved.path, task, prepared[task.name], device=device, dtype=torch_dtype,
+                                    batch_size=batch_size, on_batch=lambda rows, name=task.name: recorder.on_batch(
+                                        {}, {name: [_stored(kind.sample_row(r)) for r in rows]}))
+            recorder.close()
+        except BaseException as exc:
+            recorder.close()
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.end_runs([run_id], status, f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        n = len(outcome.samples)
+        store.finish_run(run_id, outcome.metrics, {
+            "n_samples": n, "n_requests": n, "duration_s": outcome.seconds,
+            "samples_per_s": n / max(outcome.seconds, 1e-9), "requests_per_s": n / max(outcome.seconds, 1e-9)})
+        results.append({"run_id": run_id, "invocation_id": invocation_id, "task": task.name, "status": "finished",
+                        "n_samples": n, "metrics": outcome.metrics})
+    if tag is not None:
+        store.tag([r["run_id"] for r in results], tag)
+    return results
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON-encode the columns the store keeps as JSON text."""
+    return row | {key: json.dumps(row[key]) for key in ("target", "prediction", "metrics", "doc")
+                  if row[key] is not None}
+
+
+def _settings_hash(settings: dict[str, Any]) -> str:
+    from harness.api import settings_hash
+
+    return settings_hash(settings)

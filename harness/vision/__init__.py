@@ -1,0 +1,1 @@
+"""Vision tasks: image classification (ConvNets vs ViTs) and promptable segmentation."""
