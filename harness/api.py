@@ -145,7 +145,8 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
-        skip_finished: bool = False, data: str | None = None, db: str | Path | None = None, quiet: bool = False,
+        skip_finished: bool = False, data: str | None = None, images: str | None = None, prompt: str | None = None,
+        clicks: int | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -157,7 +158,8 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
     answers ``factuality_imitation_gap`` first, as a run of its own (``teacher=False`` makes such a run: the task
     without a teacher, scoring facts only). ``skip_finished`` reuses a finished run with
     the same model fingerprint, task hash and settings instead of evaluating again. Harness-native tasks (vision,
-    video) run through ``harness.typed_runner``; ``data`` gives such a task the user's own images.
+    video) run through ``harness.typed_runner``; ``data`` gives such a task the user's own images (a COCO
+    instances file with ``images`` for segmentation), ``prompt`` and ``clicks`` set segmentation prompts.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -187,8 +189,13 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         store = _store(db)
         store.ensure_ready()
         return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
-                         limit=limit, data=data, tag=tag, store=store, log=log,
+                         limit=limit, data=data, options={"images": images, "prompt": prompt, "clicks": clicks},
+                         tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
+    segmentation_only = {"--images": images, "--prompt": prompt, "--clicks": clicks}
+    if any(v is not None for v in segmentation_only.values()):
+        flags = ", ".join(k for k, v in segmentation_only.items() if v is not None)
+        raise HarnessError(f"{flags} only apply to segmentation tasks")
     if data is not None:
         raise HarnessError("--data gives a vision or video task its images; text tasks read their data from "
                            "their YAML (public datasets: --metadata '{\"data_path\": FILE}')")

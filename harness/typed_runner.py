@@ -17,9 +17,9 @@ from harness.store import Store, process_identity, utcnow
 
 
 def run_typed(tasks: list[TypedTask], *, model: str, revision: str | None, device: str, dtype: str,
-              batch_size: int, limit: int | float | None, data: str | None, tag: str | None, store: Store,
-              common: dict[str, Any], log: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Evaluate ``model`` on each task; returns ``run()``'s result shape."""
+              batch_size: int, limit: int | float | None, data: str | None, options: dict[str, Any],
+              tag: str | None, store: Store, common: dict[str, Any], log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Evaluate ``model`` on each task (``options``: the task type's own flags); returns ``run()``'s result shape."""
     from harness.devices import pick_device, pick_dtype
     from harness.models.resolve import resolve_model
     from harness.store.recorder import RunRecorder
@@ -34,13 +34,14 @@ def run_typed(tasks: list[TypedTask], *, model: str, revision: str | None, devic
         raise HarnessError("--data replaces one task's images; name a single task with it")
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device, resolved.spec.dtype if resolved.spec else "float32")
-    prepared = {t.name: task_type(t.type).prepare(t, data, limit) for t in tasks}  # bad data fails before writes
+    prepared = {t.name: task_type(t.type).prepare(t, data, limit, options) for t in tasks}  # bad data fails here
     invocation_id = uuid.uuid4().hex[:12]
     results = []
     for task in tasks:
         kind = task_type(task.type)
         settings = {"limit": limit, "data": data, "batch_size": batch_size, "device": device,
-                    "dtype": str(torch_dtype).removeprefix("torch."), "backend": "transformers", "task_type": kind.name}
+                    "dtype": str(torch_dtype).removeprefix("torch."), "backend": "transformers", "task_type": kind.name,
+                    **prepared[task.name]["settings"]}
         run_id = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         store.create_runs([common | {
             "run_id": run_id, "invocation_id": invocation_id, "model": model,

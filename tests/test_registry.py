@@ -85,6 +85,22 @@ def test_tiny_vision_twins_are_real_classes_with_their_own_image_processor(name)
     assert tuple(logits.shape) == (1, 1000) and torch.isfinite(logits).all() and logits.std() > 0.1
 
 
+def test_tiny_sam_is_samodel_with_tied_embeddings_and_a_pillow_processor():
+    import transformers
+    from safetensors.numpy import load_file
+
+    spec = get_model("tiny-sam")
+    folder = ensure_tiny(spec)
+    tensors = load_file(str(folder / "model.safetensors"))
+    assert weights_sha256(tensors) == spec.tiny.weights_sha256 and spec.modality == "segmentation"
+    assert (tensors["shared_image_embedding.positional_embedding"]
+            == tensors["prompt_encoder.shared_embedding.positional_embedding"]).all()
+    model = transformers.SamModel.from_pretrained(folder)
+    assert sum(p.numel() for p in model.parameters()) == spec.parameters
+    processor = transformers.SamProcessor.from_pretrained(folder)
+    assert type(processor.image_processor).__name__ == "SamImageProcessorPil"
+
+
 def test_twins_differ_and_mistral_and_mixtral_keep_their_features():
     import transformers
 
@@ -134,10 +150,10 @@ def test_unknown_names_suggest():
 
 def test_models_and_tasks_listings():
     models = cli_json("models", "tiny-*", "--format", "json")
-    assert {m["name"] for m in models} == set(TINY_TEXT + TINY_VISION)
+    assert {m["name"] for m in models} == set(TINY_TEXT + TINY_VISION + ["tiny-sam"])
     assert all(m["tiny"] for m in models)
     vision = cli_json("models", "--modality", "segmentation", "--format", "json")
-    assert {m["name"] for m in vision} == {"sam-vit-b", "sam-vit-l", "sam-vit-h"}
+    assert {m["name"] for m in vision} == {"sam-vit-b", "sam-vit-l", "sam-vit-h", "tiny-sam"}
     tasks = {t["name"]: t["kind"] for t in cli_json("tasks", "finance", "--format", "json")}
     assert tasks["finance"] == "group"
     assert {"finance_sentiment", "finance_numeric", "finance_headline"} <= set(tasks)

@@ -128,6 +128,9 @@ def _build(spec: ModelSpec, folder: Path) -> str:
     shapes = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
     shapes = CHECKPOINT_LAYOUTS.get(spec.architecture, dict)(shapes)
     tensors = {name: seeded_tensor(spec.name, name, shape, spec.tiny.init_std) for name, shape in shapes.items()}
+    for target, source in (getattr(skeleton, "all_tied_weights_keys", None) or {}).items():
+        if target in tensors and source in tensors:  # tied in the architecture: one value
+            tensors[target] = tensors[source].copy()
     digest = weights_sha256(tensors)
     expected = spec.tiny.weights_sha256
     if expected and digest != expected:

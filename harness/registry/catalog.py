@@ -139,11 +139,12 @@ TINY_WEIGHTS_SHA256 = {
     "tiny-resnet": "cfb6478e3e8d140d1b922d0cd31bb324cb93e8e1cbb851cb81cb559398510b3f",
     "tiny-convnext": "ab6d8c483a06901ffe141b15cfbf3b77d7a313097798637a485dac0389cb2aef",
     "tiny-vit": "39f7eceb4325003367ee40e3a2048c25c64acc57a961cd1db78562fa658c866c",
+    "tiny-sam": "8e2add27be4b298aff7cfaafbbda945f535123efeb4f9b35b61cedea41d1b550",
 }
 
 
 _IMAGENET_LABELS = dict(num_labels=1000)
-_CONVNET_PROCESSOR = {"class": "ConvNextImageProcessor", "size": {"shortest_edge": 32}, "crop_pct": 0.875}
+_CONVNET_PROCESSOR = {"class": "ConvNextImageProcessorPil", "size": {"shortest_edge": 32}, "crop_pct": 0.875}
 _TINY_VISION = {
     "tiny-resnet": ("resnet", "ResNetForImageClassification", "ResNetConfig", "resnet-50",
                     _IMAGENET_LABELS | dict(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1],
@@ -151,17 +152,25 @@ _TINY_VISION = {
     "tiny-convnext": ("convnext", "ConvNextForImageClassification", "ConvNextConfig", "convnext-tiny",
                       _IMAGENET_LABELS | dict(patch_size=4, num_stages=2, hidden_sizes=[16, 32], depths=[1, 1]),
                       _CONVNET_PROCESSOR),
+    "tiny-sam": ("sam", "SamModel", "SamConfig", "sam-vit-b", dict(
+        vision_config=dict(hidden_size=32, output_channels=32, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=64, patch_size=8, window_size=4, global_attn_indexes=[1], mlp_dim=64,
+                           num_pos_feats=16),
+        prompt_encoder_config=dict(hidden_size=32, image_size=64, patch_size=8, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=32, mlp_dim=64, num_hidden_layers=2, num_attention_heads=2,
+                                 iou_head_hidden_dim=32)),
+        {"class": "SamImageProcessorPil", "size": {"longest_edge": 64}, "pad_size": {"height": 64, "width": 64}}),
     "tiny-vit": ("vit", "ViTForImageClassification", "ViTConfig", "vit-base",
                  _IMAGENET_LABELS | dict(image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=2,
                                          num_attention_heads=2, intermediate_size=128),
-                 {"class": "ViTImageProcessor", "size": {"height": 32, "width": 32}}),
+                 {"class": "ViTImageProcessorPil", "size": {"height": 32, "width": 32}}),
 }
 
 
 TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-2-chat": 590_464,
                    "tiny-mistral": 557_696, "tiny-mistral-instruct": 557_696, "tiny-mixtral": 1_148_544,
                    "tiny-orca-2": 590_464, "tiny-vicuna": 590_464, "tiny-zephyr": 557_696,
-                   "tiny-resnet": 54_584, "tiny-convnext": 49_016, "tiny-vit": 145_576}
+                   "tiny-resnet": 54_584, "tiny-convnext": 49_016, "tiny-vit": 145_576, "tiny-sam": 77_411}
 
 
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
@@ -199,7 +208,8 @@ def _tiny_text() -> list[ModelSpec]:
 
 
 def _tiny_vision() -> list[ModelSpec]:
-    return [ModelSpec(name=name, family=family, architecture=arch, modality="vision", parameters=TINY_PARAMETERS[name],
+    return [ModelSpec(name=name, family=family, architecture=arch, parameters=TINY_PARAMETERS[name],
+                      modality="segmentation" if arch == "SamModel" else "vision",
                       dtype="float32", license="Apache-2.0", backend="transformers",
                       tiny=TinyConfig(config_class=config_class, config=config, tokenizer=None, processor=processor,
                                       weights_sha256=TINY_WEIGHTS_SHA256[name]),

@@ -17,6 +17,8 @@ _BY_TYPE = {
     "generate_until": ["target", "prediction", "raw_output"],
     "loglikelihood_rolling": ["loglikelihood", "token_count"],
     "loglikelihood": ["target", "prediction", "loglikelihoods"],
+    "classification": ["target", "prediction", "doc"],  # doc: the image id and its top-5 classes
+    "segmentation": ["target", "prediction", "doc"],  # prediction: the chosen mask's RLE; doc: prompt and IoUs
 }
 
 

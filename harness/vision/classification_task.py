@@ -19,7 +19,8 @@ class ClassificationType:
     metrics = classification.METRICS
     higher_is_better = {"top1": True, "top5": True, "images_per_s": True, "gflops": False, "params": False}
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None) -> dict[str, Any]:
+    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+                options: dict[str, Any]) -> dict[str, Any]:
         """The task's image set (the built-in one, or ``--data``'s ImageFolder tree with its label map)."""
         if data is not None:
             root = Path(data)
@@ -33,7 +34,7 @@ class ClassificationType:
             count = int(limit) if limit >= 1 else max(1, int(len(images) * limit))
             images = datasets.ImageSet(images.name, images.images[:count], images.labels[:count], images.classes,
                                        images.ids[:count])
-        return {"images": images, "label_map": label_map}
+        return {"images": images, "label_map": label_map, "settings": {}}
 
     def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every image, label and class it shows the model."""

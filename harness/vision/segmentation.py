@@ -1,0 +1,167 @@
+"""Promptable segmentation with Segment Anything (transformers' ``SamModel``), scored per object.
+
+Per image the encoder runs once; every object of the image is then prompted from its ground-truth mask (one
+point at the mask's deepest pixel, or its tight box). Per object: the IoU of each of SAM's three masks, which
+one SAM ranks best (``miou_default``), the best against the truth (``miou_oracle``), single-output mode
+(``miou_single``), and with ``clicks`` > 1 the IoU after each RITM click (``miou_click_K``; later clicks use
+single-output mode with every click so far). The default masks, scored by SAM's predicted IoU, also go to
+COCOeval for mask AP/AR.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.metrics.masks import COCO_STATS, coco_mask_stats, encode, iou
+from harness.vision.prompts import box_prompt, next_click, point_prompt
+from harness.vision.segmentation_data import SegmentationSet
+
+BASE_METRICS = ["miou_default", "miou_oracle", "miou_single", *COCO_STATS, "images_per_s"]
+
+
+@dataclass
+class Outcome:
+    """Per-object rows and metrics of one segmentation run."""
+
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _Sam:
+    """A SAM model and its processor; masks come back at the image's own size."""
+
+    def __init__(self, path: str, device: str, dtype: Any) -> None:
+        from transformers import SamModel, SamProcessor
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        self.processor = SamProcessor.from_pretrained(path)
+        self.model = SamModel.from_pretrained(path, dtype=dtype).to(device).eval()
+        self.device, self.dtype = device, dtype
+
+    def embed(self, image: Any) -> tuple[Any, dict[str, Any]]:
+        inputs = self.processor(images=image, return_tensors="pt")
+        return self.model.get_image_embeddings(inputs["pixel_values"].to(self.device, self.dtype)), inputs
+
+    def predict(self, image: Any, embedding: Any, multimask: bool, points: list | None = None,
+                labels: list | None = None, boxes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Masks (objects × masks × H × W, bool) and SAM's predicted IoUs (objects × masks)."""
+        kwargs: dict[str, Any] = {"images": image, "return_tensors": "pt"}
+        if boxes is not None:
+            kwargs["input_boxes"] = [boxes]
+        else:
+            kwargs["input_points"], kwargs["input_labels"] = [points], [labels]
+        inputs = self.processor(**kwargs)
+        prompt = {k: inputs[k].to(self.device) for k in ("input_points", "input_labels", "input_boxes") if k in inputs}
+        if "input_points" in prompt:
+            prompt["input_points"] = prompt["input_points"].to(self.dtype)
+        if "input_boxes" in prompt:
+            prompt["input_boxes"] = prompt["input_boxes"].to(self.dtype)
+        out = self.model(image_embeddings=embedding, multimask_output=multimask, **prompt)
+        masks = self.processor.image_processor.post_process_masks(
+            out.pred_masks.float().cpu(), inputs["original_sizes"], inputs["reshaped_input_sizes"])[0]
+        return masks.numpy().astype(bool), out.iou_scores[0].float().cpu().numpy()
+
+
+def _mean(task: str, metric: str, values: list[float], higher: bool = True) -> dict[str, Any]:
+    n = len(values)
+    mean = float(np.mean(values)) if n else 0.0
+    stderr = float(np.std(values, ddof=1) / np.sqrt(n)) if n > 1 else None
+    return {"task": task, "metric": metric, "filter": "none", "value": mean, "stderr": stderr, "n": n,
+            "higher_is_better": higher}
+
+
+def evaluate(model_path: str, dataset: SegmentationSet, task: str, *, device: str, dtype: Any, prompt: str = "point",
+             clicks: int = 1, box_jitter: float = 0.0, seed: int = 0,
+             on_batch: Callable[[list[dict]], None] = lambda rows: None) -> Outcome:
+    """Prompt SAM with every object of every image; ``on_batch`` receives each image's rows."""
+    import torch
+
+    sam = _Sam(model_path, device, dtype)
+    rng = np.random.default_rng(seed)
+    cuda = torch.device(device).type == "cuda"
+    outcome, predictions, truths, images_info = Outcome(), [], [], []
+    by_image: dict[int, list[int]] = {}
+    for number, obj in enumerate(dataset.objects):
+        by_image.setdefault(obj[0], []).append(number)
+    with torch.no_grad():
+        for index, image in enumerate(dataset.images):
+            images_info.append({"id": index, "width": image.size[0], "height": image.size[1]})
+            members = by_image.get(index, [])
+            if not members:
+                continue
+            truth = [dataset.objects[n][3] for n in members]
+            if cuda:
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            embedding, _ = sam.embed(image)
+            if prompt == "box":
+                boxes = [list(box_prompt(m, box_jitter, rng)) for m in truth]
+                prompts = [{"box": b} for b in boxes]
+                masks, scores = sam.predict(image, embedding, True, boxes=boxes)
+                single, _ = sam.predict(image, embedding, False, boxes=boxes)
+            else:
+                points = [[list(point_prompt(m))] for m in truth]
+                prompts = [{"points": p, "labels": [1]} for p in points]
+                masks, scores = sam.predict(image, embedding, True, points=points, labels=[[1] for _ in points])
+                single, _ = sam.predict(image, embedding, False, points=points, labels=[[1] for _ in points])
+            click_ious = _refine(sam, image, embedding, truth, masks, scores, clicks) if prompt == "point" else None
+            if cuda:
+                torch.cuda.synchronize()
+            outcome.seconds += time.perf_counter() - started
+            rows = []
+            for j, number in enumerate(members):
+                _, object_id, category, gt = dataset.objects[number]
+                ious = [iou(m, gt) for m in masks[j]]
+                chosen = int(np.argmax(scores[j]))
+                metrics = {"miou_default": ious[chosen], "miou_oracle": max(ious), "miou_single": iou(single[j][0], gt)}
+                if click_ious is not None and clicks > 1:
+                    metrics |= {f"miou_click_{k + 1}": v for k, v in enumerate(click_ious[j])}
+                rows.append({"doc_id": number, "object_id": object_id, "image_id": dataset.image_ids[index],
+                             "category": dataset.categories[category], "prompt": prompts[j], "ious": ious,
+                             "predicted_ious": [float(s) for s in scores[j]], "chosen": chosen,
+                             "mask": encode(masks[j][chosen]), "metrics": metrics})
+                predictions.append({"image_id": index, "category_id": category, "mask": masks[j][chosen],
+                                    "score": float(scores[j][chosen])})
+                truths.append({"id": number + 1, "image_id": index, "category_id": category, "mask": gt})
+            on_batch(rows)
+            outcome.samples += rows
+    per_object = [row["metrics"] for row in outcome.samples]
+    names = ["miou_default", "miou_oracle", "miou_single"] + (
+        [f"miou_click_{k}" for k in range(1, clicks + 1)] if clicks > 1 and prompt == "point" else [])
+    outcome.metrics = [_mean(task, name, [m[name] for m in per_object]) for name in names]
+    stats = coco_mask_stats(truths, predictions, images_info, dataset.categories)
+    outcome.metrics += [{"task": task, "metric": name, "filter": "none", "value": value, "stderr": None,
+                         "n": len(per_object), "higher_is_better": True} for name, value in stats.items()]
+    with_objects = sum(1 for i in range(len(dataset.images)) if by_image.get(i))
+    outcome.metrics.append({"task": task, "metric": "images_per_s", "filter": "none",
+                            "value": with_objects / max(outcome.seconds, 1e-9), "stderr": None,
+                            "n": with_objects, "higher_is_better": True})
+    return outcome
+
+
+def _refine(sam: _Sam, image: Any, embedding: Any, truth: list[np.ndarray], masks: np.ndarray,
+            scores: np.ndarray, clicks: int) -> list[list[float]]:
+    """IoU after each click: click 1 is the point prompt (SAM's best-ranked mask), then RITM clicks."""
+    history = []
+    for j, gt in enumerate(truth):
+        points, labels = [list(point_prompt(gt))], [1]
+        current = masks[j][int(np.argmax(scores[j]))]
+        ious = [iou(current, gt)]
+        for _ in range(clicks - 1):
+            click = next_click(current, gt)
+            if click is not None:
+                points.append([click[0], click[1]])
+                labels.append(click[2])
+                refined, _ = sam.predict(image, embedding, False, points=[points], labels=[labels])
+                current = refined[0][0]
+            ious.append(iou(current, gt))
+        history.append(ious)
+    return history
