@@ -146,7 +146,7 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
         skip_finished: bool = False, data: str | None = None, images: str | None = None, prompt: str | None = None,
-        clicks: int | None = None, db: str | Path | None = None, quiet: bool = False,
+        clicks: int | None = None, coco_eval: str | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -189,10 +189,11 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         store = _store(db)
         store.ensure_ready()
         return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
-                         limit=limit, data=data, options={"images": images, "prompt": prompt, "clicks": clicks},
+                         limit=limit, data=data,
+                         options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval},
                          tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
-    segmentation_only = {"--images": images, "--prompt": prompt, "--clicks": clicks}
+    segmentation_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval}
     if any(v is not None for v in segmentation_only.values()):
         flags = ", ".join(k for k, v in segmentation_only.items() if v is not None)
         raise HarnessError(f"{flags} only apply to segmentation tasks")

@@ -43,7 +43,7 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
         system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
         teacher_base_url=args.teacher_base_url, data=args.data, images=args.images, prompt=args.prompt,
-        clicks=args.clicks,
+        clicks=args.clicks, coco_eval=args.coco_eval,
         fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
@@ -312,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", metavar="DIR", help="segmentation with --data: the folder of the annotated images")
     p.add_argument("--prompt", choices=["point", "box"], help="segmentation prompt (default point)")
     p.add_argument("--clicks", type=int, metavar="N", help="segmentation: N-click refinement (miou_click_1..N)")
+    p.add_argument("--coco-eval", choices=["pycocotools", "faster-coco-eval"],
+                   help="segmentation: mask AP engine (default pycocotools; faster-coco-eval gives identical stats)")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")

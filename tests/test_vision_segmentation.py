@@ -83,6 +83,18 @@ def test_mask_ap_is_cocoevals(tmp_path):
     assert 0 < ours["AP"] < 1
 
 
+def test_faster_coco_eval_gives_identical_stats():
+    rng = np.random.default_rng(4)
+    data = shapes_set(count=30, seed=5)
+    truths = [{"id": n + 1, "image_id": o[0], "category_id": o[2], "mask": o[3]} for n, o in enumerate(data.objects)]
+    predictions = [{"image_id": t["image_id"], "category_id": int(rng.integers(0, 3)) if i % 7 == 0 else t["category_id"],
+                    "mask": t["mask"] ^ (rng.random(t["mask"].shape) < 0.05), "score": float(rng.random())}
+                   for i, t in enumerate(truths)]
+    images = [{"id": i, "height": 96, "width": 96} for i in range(30)]
+    reference = coco_mask_stats(truths, predictions, images, data.categories, "pycocotools")
+    assert coco_mask_stats(truths, predictions, images, data.categories, "faster-coco-eval") == reference
+
+
 def test_no_predictions_give_zeros_where_loadres_would_crash():
     from pycocotools.coco import COCO
 

@@ -79,7 +79,7 @@ def _mean(task: str, metric: str, values: list[float], higher: bool = True) -> d
 
 
 def evaluate(model_path: str, dataset: SegmentationSet, task: str, *, device: str, dtype: Any, prompt: str = "point",
-             clicks: int = 1, box_jitter: float = 0.0, seed: int = 0,
+             clicks: int = 1, box_jitter: float = 0.0, seed: int = 0, coco_engine: str = "pycocotools",
              on_batch: Callable[[list[dict]], None] = lambda rows: None) -> Outcome:
     """Prompt SAM with every object of every image; ``on_batch`` receives each image's rows."""
     import torch
@@ -137,7 +137,7 @@ def evaluate(model_path: str, dataset: SegmentationSet, task: str, *, device: st
     names = ["miou_default", "miou_oracle", "miou_single"] + (
         [f"miou_click_{k}" for k in range(1, clicks + 1)] if clicks > 1 and prompt == "point" else [])
     outcome.metrics = [_mean(task, name, [m[name] for m in per_object]) for name in names]
-    stats = coco_mask_stats(truths, predictions, images_info, dataset.categories)
+    stats = coco_mask_stats(truths, predictions, images_info, dataset.categories, coco_engine)
     outcome.metrics += [{"task": task, "metric": name, "filter": "none", "value": value, "stderr": None,
                          "n": len(per_object), "higher_is_better": True} for name, value in stats.items()]
     with_objects = sum(1 for i in range(len(dataset.images)) if by_image.get(i))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.metrics.masks import COCO_ENGINES
 from harness.registry.typed_tasks import TypedTask
 from harness.vision import segmentation, segmentation_data
 
@@ -33,7 +34,9 @@ class SegmentationType:
             objects = objects.limited(int(limit) if limit >= 1 else max(1, int(len(objects.images) * limit)))
         settings = {"prompt": options.get("prompt") or task.options.get("prompt", "point"),
                     "clicks": int(options.get("clicks") or 1), "box_jitter": float(task.options.get("box_jitter", 0.0)),
-                    "seed": int(task.options.get("seed", 0))}
+                    "seed": int(task.options.get("seed", 0)), "coco_eval": options.get("coco_eval") or "pycocotools"}
+        if settings["coco_eval"] not in COCO_ENGINES:
+            raise HarnessError(f"--coco-eval {settings['coco_eval']!r}: use {' or '.join(COCO_ENGINES)}")
         if settings["prompt"] not in ("point", "box"):
             raise HarnessError(f"--prompt {settings['prompt']!r}: use point or box")
         if settings["clicks"] < 1 or (settings["clicks"] > 1 and settings["prompt"] != "point"):
@@ -58,7 +61,8 @@ class SegmentationType:
         settings = prepared["settings"]
         return segmentation.evaluate(model_path, prepared["objects"], task.name, device=device, dtype=dtype,
                                      prompt=settings["prompt"], clicks=settings["clicks"],
-                                     box_jitter=settings["box_jitter"], seed=settings["seed"], on_batch=on_batch)
+                                     box_jitter=settings["box_jitter"], seed=settings["seed"],
+                                     coco_engine=settings["coco_eval"], on_batch=on_batch)
 
     @staticmethod
     def sample_row(row: dict[str, Any]) -> dict[str, Any]:
