@@ -35,6 +35,8 @@ def run_typed(tasks: list[TypedTask], *, model: str, revision: str | None, devic
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device, resolved.spec.dtype if resolved.spec else "float32")
     prepared = {t.name: task_type(t.type).prepare(t, data, limit, options) for t in tasks}  # bad data fails here
+    for t in tasks:
+        task_type(t.type).validate(resolved.path, prepared[t.name])
     invocation_id = uuid.uuid4().hex[:12]
     results = []
     for task in tasks:
@@ -59,9 +61,11 @@ def run_typed(tasks: list[TypedTask], *, model: str, revision: str | None, devic
                                         {}, {name: [_stored(kind.sample_row(r)) for r in rows]}))
             recorder.close()
         except BaseException as exc:
-            recorder.close()
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            store.end_runs([run_id], status, f"{type(exc).__name__}: {exc}"[:500])
+            try:
+                recorder.close()
+            finally:
+                store.end_runs([run_id], status, f"{type(exc).__name__}: {exc}"[:500])
             raise
         n = len(outcome.samples)
         store.finish_run(run_id, outcome.metrics, {

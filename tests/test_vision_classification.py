@@ -110,6 +110,19 @@ def test_your_own_image_folder_with_a_label_map(tmp_path):
     assert run["settings"]["data"] == str(root)
 
 
+def test_a_label_map_that_does_not_fit_the_model_is_refused_before_any_run(tmp_path):
+    root = tmp_path / "val"
+    data = shapes(count=3)
+    for image, label in zip(data.images, data.labels):
+        (root / data.classes[label]).mkdir(parents=True, exist_ok=True)
+        image.save(root / data.classes[label] / "a.png")
+    (root / "labels.json").write_text(json.dumps({"circle": "unicorn"}))
+    db = tmp_path / "s.duckdb"
+    proc = run_cli("run", "--model", "tiny-vit", "--task", "classification_shapes", "--data", str(root), "--db", str(db))
+    assert proc.returncode == 2 and "'unicorn', which is not a label of this model" in proc.stderr
+    assert cli_json("runs", "--format", "json", "--db", str(db)) == []
+
+
 @pytest.mark.parametrize("args, message", [
     (["--model", "tiny-vit", "--task", "classification_digits", "--data", "/no/such/folder"], "not a folder"),
     (["--model", "tiny-pythia", "--task", "classification_digits"], "is a text model"),

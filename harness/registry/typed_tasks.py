@@ -35,7 +35,9 @@ class TypedTask(BaseModel):
 
 
 def task_type(name: str) -> Any:
-    """The runner of a task type (see ``harness.vision.classification_task`` for its shape)."""
+    """The runner of a task type: ``name``, ``modality``, ``metrics`` and ``prepare(task, data, limit, options)``,
+    ``validate(model_path, prepared)``, ``content_hash(task, prepared)``, ``evaluate(...)``, ``sample_row(row)``
+    (see ``harness.vision.classification_task``)."""
     module, _, attr = TASK_TYPES[name].partition(":")
     return getattr(importlib.import_module(module), attr)
 

@@ -36,6 +36,12 @@ class ClassificationType:
                                        images.ids[:count])
         return {"images": images, "label_map": label_map, "settings": {}}
 
+    def validate(self, model_path: str, prepared: dict[str, Any]) -> None:
+        """Refuse a label map that does not fit the model, before any run is written."""
+        from transformers import AutoConfig
+
+        datasets.label_ids(prepared["images"], AutoConfig.from_pretrained(model_path).id2label, prepared["label_map"])
+
     def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every image, label and class it shows the model."""
         images = prepared["images"]

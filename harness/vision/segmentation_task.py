@@ -43,6 +43,9 @@ class SegmentationType:
             raise HarnessError("--clicks N (N ≥ 1) refines point prompts; drop it or use --prompt point")
         return {"objects": objects, "settings": settings}
 
+    def validate(self, model_path: str, prepared: dict[str, Any]) -> None:
+        """Nothing to check against the model: every SAM takes every prompt."""
+
     def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
         """Hash of the task, its images, objects and masks."""
         objects = prepared["objects"]
