@@ -110,6 +110,24 @@ def test_your_own_image_folder_with_a_label_map(tmp_path):
     assert run["settings"]["data"] == str(root)
 
 
+def test_hugging_face_image_datasets(tmp_path):
+    import datasets as hf_datasets
+
+    data = shapes(count=9)
+    features = hf_datasets.Features({"image": hf_datasets.Image(),
+                                     "label": hf_datasets.ClassLabel(names=list(data.classes))})
+    table = hf_datasets.Dataset.from_dict({"image": data.images, "label": data.labels}, features=features)
+    (tmp_path / "shapes-hf").mkdir()
+    table.to_parquet(str(tmp_path / "shapes-hf" / "validation.parquet"))
+    db = tmp_path / "s.duckdb"
+    (result,) = cli_json("run", "--model", "tiny-convnext", "--task", "classification_shapes", "--data",
+                         f"hf:{tmp_path / 'shapes-hf'}", "--format", "json", "--db", str(db))
+    assert result["n_samples"] == 9
+    proc = run_cli("run", "--model", "tiny-convnext", "--task", "classification_shapes", "--data",
+                   "hf:some-org/not-cached-here", "--db", str(db))
+    assert proc.returncode == 2 and "could not load the dataset" in proc.stderr and proc.stderr.count("\n") == 1
+
+
 def test_a_label_map_that_does_not_fit_the_model_is_refused_before_any_run(tmp_path):
     root = tmp_path / "val"
     data = shapes(count=3)

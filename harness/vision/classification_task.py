@@ -21,8 +21,11 @@ class ClassificationType:
 
     def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
-        """The task's image set (the built-in one, or ``--data``'s ImageFolder tree with its label map)."""
-        if data is not None:
+        """The task's image set: the built-in one, ``--data``'s ImageFolder tree with its label map, or
+        ``--data hf:NAME[:SPLIT]`` (a Hugging Face dataset)."""
+        if data is not None and data.startswith("hf:"):
+            images, label_map = datasets.hub_dataset(data), None
+        elif data is not None:
             root = Path(data)
             images = datasets.image_folder(root)
             label_map = datasets.read_label_map(root / "labels.json")

@@ -111,6 +111,33 @@ def image_folder(root: Path) -> ImageSet:
     return ImageSet(root.name, images, labels, classes, ids)
 
 
+def hub_dataset(reference: str) -> ImageSet:
+    """``hf:NAME[:SPLIT]``: a Hugging Face image-classification dataset (a hub id or a local dataset folder) with
+    an image column (``image`` or ``img``) and a ``ClassLabel`` column (``label`` or ``labels``); the split
+    defaults to ``validation``, else ``test``."""
+    import datasets as hf_datasets
+
+    name, _, split = reference.removeprefix("hf:").partition(":")
+    try:
+        loaded = hf_datasets.load_dataset(name)
+    except Exception as exc:  # the hub raises many types when offline or the name is wrong
+        raise HarnessError(f"--data {reference}: could not load the dataset ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:160]}); offline, give a local folder") from exc
+    split = split or next((s for s in ("validation", "test") if s in loaded), "")
+    if split not in loaded:
+        raise HarnessError(f"--data {reference}: no split {split!r} (it has {', '.join(loaded)}); add :SPLIT")
+    table = loaded[split]
+    image_column = next((c for c in ("image", "img") if c in table.column_names), None)
+    label_column = next((c for c in ("label", "labels") if c in table.column_names), None)
+    feature = table.features.get(label_column) if label_column else None
+    if image_column is None or not isinstance(feature, hf_datasets.ClassLabel):
+        raise HarnessError(f"--data {reference}: need an 'image' column and a ClassLabel 'label' column "
+                           f"(it has {', '.join(table.column_names)})")
+    images = [image.convert("RGB") for image in table[image_column]]
+    return ImageSet(name, images, [int(v) for v in table[label_column]], list(feature.names),
+                    [f"{split}/{i}" for i in range(len(images))])
+
+
 def label_ids(dataset: ImageSet, id2label: dict[int, str], label_map: dict[str, Any] | None) -> list[int]:
     """The model output index of each dataset class.
 
