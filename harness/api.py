@@ -134,7 +134,7 @@ def settings_hash(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size: int = 8,
+def run(model: str | None, task: str | list[str], *, backend: str = "auto", batch_size: int = 8,
         limit: float | None = None, num_fewshot: int | None = None, device: str = "auto", dtype: str = "auto",
         seed: str | int | None = DEFAULT_SEED, model_args: str | dict | None = None,
         gen_kwargs: str | dict | None = None, revision: str | None = None,
@@ -146,7 +146,9 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
         skip_finished: bool = False, data: str | None = None, images: str | None = None, prompt: str | None = None,
-        clicks: int | None = None, coco_eval: str | None = None, db: str | Path | None = None, quiet: bool = False,
+        clicks: int | None = None, coco_eval: str | None = None, generated: str | None = None,
+        reference: str | None = None, i3d: str | None = None, num_generated: int | None = None,
+        num_reference: int | None = None, db: str | Path | None = None, quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -190,13 +192,20 @@ def run(model: str, task: str | list[str], *, backend: str = "auto", batch_size:
         store.ensure_ready()
         return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
                          limit=limit, data=data,
-                         options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval},
+                         options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval,
+                                  "generated": generated, "reference": reference, "i3d": i3d,
+                                  "num_generated": num_generated, "num_reference": num_reference,
+                                  "gen_kwargs": generation},
                          tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
-    segmentation_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval}
-    if any(v is not None for v in segmentation_only.values()):
-        flags = ", ".join(k for k, v in segmentation_only.items() if v is not None)
-        raise HarnessError(f"{flags} only apply to segmentation tasks")
+    if model is None:
+        raise HarnessError("--model is required (only 'fvd' with --generated DIR scores videos without one)")
+    typed_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval,
+                         "--generated": generated, "--reference": reference, "--i3d": i3d,
+                         "--num-generated": num_generated, "--num-reference": num_reference}
+    if any(v is not None for v in typed_only.values()):
+        flags = ", ".join(k for k, v in typed_only.items() if v is not None)
+        raise HarnessError(f"{flags} only apply to vision and video tasks")
     if data is not None:
         raise HarnessError("--data gives a vision or video task its images; text tasks read their data from "
                            "their YAML (public datasets: --metadata '{\"data_path\": FILE}')")

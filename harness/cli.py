@@ -43,7 +43,8 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
         system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
         teacher_base_url=args.teacher_base_url, data=args.data, images=args.images, prompt=args.prompt,
-        clicks=args.clicks, coco_eval=args.coco_eval,
+        clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated, reference=args.reference,
+        i3d=args.i3d, num_generated=args.num_generated, num_reference=args.num_reference,
         fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
@@ -281,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="evaluate a model on tasks", description="Evaluate a model on lm-eval tasks; "
                        "one stored run per leaf task.")
-    p.add_argument("--model", required=True, help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
+    p.add_argument("--model", help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
                    "or checkpoint folder")
     p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
     p.add_argument("--backend", default="auto", help="auto | transformers (hf) | vllm | openai; auto prints its choice")
@@ -314,6 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clicks", type=int, metavar="N", help="segmentation: N-click refinement (miou_click_1..N)")
     p.add_argument("--coco-eval", choices=["pycocotools", "faster-coco-eval"],
                    help="segmentation: mask AP engine (default pycocotools; faster-coco-eval gives identical stats)")
+    p.add_argument("--generated", metavar="DIR", help="fvd: score these videos (mp4/webm/gif, .npy, frame folders); "
+                   "no --model needed")
+    p.add_argument("--reference", metavar="DIR", help="fvd: reference videos (default: built-in moving shapes)")
+    p.add_argument("--i3d", metavar="FILE", help="fvd: I3D weights (i3d_torchscript.pt or a state dict; 'random' "
+                   "checks the pipeline only)")
+    p.add_argument("--num-generated", type=int, metavar="N", help="fvd: generated clips (default 2048)")
+    p.add_argument("--num-reference", type=int, metavar="N", help="fvd: reference clips (default 2048)")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")

@@ -161,7 +161,12 @@ def ensure_tiny(spec: ModelSpec) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        _build(spec, staging)
+        if spec.modality == "video":
+            from harness.models.tiny_video import build_video_twin
+
+            build_video_twin(spec.name, spec.tiny.config, spec.tiny.init_std, spec.tiny.weights_sha256, staging)
+        else:
+            _build(spec, staging)
         try:
             os.rename(staging, target)
         except OSError:  # another process finished first

@@ -140,6 +140,7 @@ TINY_WEIGHTS_SHA256 = {
     "tiny-convnext": "ab6d8c483a06901ffe141b15cfbf3b77d7a313097798637a485dac0389cb2aef",
     "tiny-vit": "39f7eceb4325003367ee40e3a2048c25c64acc57a961cd1db78562fa658c866c",
     "tiny-sam": "8e2add27be4b298aff7cfaafbbda945f535123efeb4f9b35b61cedea41d1b550",
+    "tiny-video-ldm": "d48d9534500af8c8982b380ad79442ff0afa72bf804292faa0cfd54784786ca1",
 }
 
 
@@ -170,7 +171,8 @@ _TINY_VISION = {
 TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-2-chat": 590_464,
                    "tiny-mistral": 557_696, "tiny-mistral-instruct": 557_696, "tiny-mixtral": 1_148_544,
                    "tiny-orca-2": 590_464, "tiny-vicuna": 590_464, "tiny-zephyr": 557_696,
-                   "tiny-resnet": 54_584, "tiny-convnext": 49_016, "tiny-vit": 145_576, "tiny-sam": 77_411}
+                   "tiny-resnet": 54_584, "tiny-convnext": 49_016, "tiny-vit": 145_576, "tiny-sam": 77_411,
+                   "tiny-video-ldm": 1_975_595}
 
 
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
@@ -217,6 +219,28 @@ def _tiny_vision() -> list[ModelSpec]:
             for name, (family, arch, config_class, twin_of, config, processor) in _TINY_VISION.items()]
 
 
+_TINY_VIDEO_LDM = dict(
+    unet=dict(sample_size=16, in_channels=4, out_channels=4, down_block_types=["CrossAttnDownBlock3D", "DownBlock3D"],
+              up_block_types=["UpBlock3D", "CrossAttnUpBlock3D"], block_out_channels=[32, 64], layers_per_block=1,
+              cross_attention_dim=32, attention_head_dim=4, norm_num_groups=32),
+    vae=dict(in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+             up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], block_out_channels=[32, 64], latent_channels=4,
+             norm_num_groups=32, sample_size=32),
+    text_encoder=dict(vocab_size=1024, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                      max_position_embeddings=77, projection_dim=32, bos_token_id=0, eos_token_id=0, pad_token_id=0),
+    scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False),
+)
+
+
+def _tiny_video() -> list[ModelSpec]:
+    return [ModelSpec(name="tiny-video-ldm", family="video-ldm", architecture="TextToVideoSDPipeline", modality="video",
+                      parameters=TINY_PARAMETERS["tiny-video-ldm"], dtype="float32", license="Apache-2.0",
+                      tiny=TinyConfig(config_class="TextToVideoSDPipeline", config=_TINY_VIDEO_LDM, tokenizer=None,
+                                      init_std=0.05, weights_sha256=TINY_WEIGHTS_SHA256["tiny-video-ldm"]),
+                      description="offline twin of modelscope-t2v: a seeded random text-to-video LDM, real classes")]
+
+
 def builtin_models() -> list[ModelSpec]:
     """Every model the harness ships a registry entry for."""
-    return _pythia() + _llama2() + _mistral_family() + _students() + _vision() + _tiny_text() + _tiny_vision()
+    return (_pythia() + _llama2() + _mistral_family() + _students() + _vision() + _tiny_text() + _tiny_vision()
+            + _tiny_video())

@@ -19,6 +19,7 @@ from harness.errors import HarnessError
 TASK_TYPES: dict[str, str] = {
     "classification": "harness.vision.classification_task:CLASSIFICATION",
     "segmentation": "harness.vision.segmentation_task:SEGMENTATION",
+    "fvd": "harness.video.fvd_task:FVD",
 }
 
 

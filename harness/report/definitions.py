@@ -72,7 +72,15 @@ class Group(_Strict):
                                  "both chance and perfect")
             if (0.0 if bounds[0] is None else bounds[0]) == (1.0 if bounds[1] is None else bounds[1]):
                 raise ValueError(f"column {column.id}: chance and perfect must differ")
+        if self.score and not self.normalise and len({c.direction for c in self.columns}) > 1:
+            raise ValueError(f"group {self.name!r} mixes higher- and lower-is-better columns; normalise it "
+                             "(normalise: true) so its score means one thing")
         return self
+
+    @property
+    def direction(self) -> str:
+        """Which way the group score is better: normalised scores are higher-is-better."""
+        return "higher" if self.normalise else self.columns[0].direction
 
 
 class Plot(_Strict):
@@ -102,6 +110,8 @@ class Leaderboard(_Strict):
             raise ValueError("group names must be unique")
         if not self.scored_groups:
             raise ValueError("at least one group must have a score")
+        if len({g.direction for g in self.scored_groups}) > 1:
+            raise ValueError("the scored groups disagree on whether higher or lower is better; normalise them")
         names = [g.name for g in self.scored_groups]
         ids = [c.id for c in self.columns]
         if len(set(ids)) != len(ids):
@@ -118,6 +128,11 @@ class Leaderboard(_Strict):
     def columns(self) -> list[Column]:
         """Every column, group by group."""
         return [c for g in self.groups for c in g.columns]
+
+    @property
+    def lower_is_better(self) -> bool:
+        """True when the overall score is better lower (every scored group is, e.g. FVD)."""
+        return self.scored_groups[0].direction == "lower"
 
     @property
     def scored_groups(self) -> list[Group]:

@@ -111,7 +111,8 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
                     row.cells[column.id] = Cell(found["value"], found["stderr"], run["run_id"])
     for row in rows.values():
         _aggregate(board, row)
-    ordered = sorted(rows.values(), key=lambda r: (r.score is None, -(r.score or 0.0), r.label))
+    sign = 1.0 if board.lower_is_better else -1.0  # best first
+    ordered = sorted(rows.values(), key=lambda r: (r.score is None, sign * (r.score or 0.0), r.label))
     return Table(board, ordered, tag)
 
 
