@@ -94,3 +94,26 @@ def test_doctor_reports_a_bad_store(tmp_path):
     healthy = run_cli("doctor", "--db", str(tmp_path / "new.duckdb"))
     assert healthy.returncode == 0, healthy.stdout
     assert not (tmp_path / "new.duckdb").exists()
+
+
+def test_a_store_whose_header_is_being_written_is_waited_for(tmp_path):
+    """Several processes creating one store: a reader that meets a half-written header retries."""
+    import time
+
+    from harness.errors import HarnessError
+    from harness.store.connection import connect
+
+    half = tmp_path / "half.duckdb"
+    half.write_bytes(b"\0" * 5)
+    started = time.monotonic()
+    with pytest.raises(HarnessError, match="not a DuckDB database"):
+        with connect(half, timeout=0.4):
+            pass
+    assert time.monotonic() - started >= 0.4  # waited before giving up
+    text = tmp_path / "notes.duckdb"
+    text.write_text("these are my notes, not a database")
+    started = time.monotonic()
+    with pytest.raises(HarnessError, match="not a DuckDB database"):
+        with connect(text, timeout=5):
+            pass
+    assert time.monotonic() - started < 2  # a foreign file fails at once

@@ -47,6 +47,16 @@ def check_writable(path: Path) -> None:
         raise HarnessError(f"store {path} is not writable; choose another --db or fix its permissions")
 
 
+def _being_created(path: Path) -> bool:
+    """True while a new store's header is still being written: too short yet, or DuckDB's magic in place."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return True
+    return len(head) < 12 or head[8:12] == b"DUCK"
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False, timeout: float | None = None) -> Iterator["duckdb.DuckDBPyConnection"]:
     """Open ``path``, waiting up to ``timeout`` seconds for another process's lock; always closes."""
@@ -67,6 +77,9 @@ def connect(path: Path, *, read_only: bool = False, timeout: float | None = None
                 raise HarnessError(f"store {path} stayed locked by another process for {timeout:g}s; wait for it "
                                    "to finish, raise HARNESS_DB_TIMEOUT, or use another --db") from exc
             if "not a valid DuckDB database" in message:
+                if _being_created(path) and time.monotonic() < deadline:  # another process is writing its header
+                    time.sleep(0.02 + random.random() * 0.08)
+                    continue
                 raise HarnessError(f"{path} is not a DuckDB database; point --db (or HARNESS_DB) at a .duckdb "
                                    "store or a new file") from exc
             raise HarnessError(f"cannot open store {path}: {message.splitlines()[0]}") from exc
