@@ -109,11 +109,19 @@ class FvdType:
                     for i, (p, s) in enumerate(zip(prompts, seeds))]
         else:
             rows = [{"doc_id": i, "source": name, "seed": None, "file": name} for i, name in enumerate(prepared["sources"])]
+        from harness.progress import Progress
+
         extractor = prepared["extractor"]
         extractor.module.to(device)
         extract_started = time.perf_counter()
-        generated_features = fvd.extract(extractor, clips, device=device, batch_size=batch_size)
-        reference_features = fvd.extract(extractor, prepared["reference"], device=device, batch_size=batch_size)
+        progress = Progress(len(clips) + len(prepared["reference"]), "I3D features")
+        try:
+            generated_features = fvd.extract(extractor, clips, device=device, batch_size=batch_size,
+                                             progress=progress.update)
+            reference_features = fvd.extract(extractor, prepared["reference"], device=device, batch_size=batch_size,
+                                             progress=progress.update)
+        finally:
+            progress.close()
         settings["extract_seconds_per_clip"] = (time.perf_counter() - extract_started) / (len(clips) + len(
             prepared["reference"]))
         value = fvd.fvd(generated_features, reference_features, settings["ddof"])
