@@ -161,7 +161,9 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     without a teacher, scoring facts only). ``skip_finished`` reuses a finished run with
     the same model fingerprint, task hash and settings instead of evaluating again. Harness-native tasks (vision,
     video) run through ``harness.typed_runner``; ``data`` gives such a task the user's own images (a COCO
-    instances file with ``images`` for segmentation), ``prompt`` and ``clicks`` set segmentation prompts.
+    instances file with ``images`` for segmentation), ``prompt``, ``clicks`` and ``coco_eval`` set segmentation
+    prompts and the AP engine; ``generated``, ``reference``, ``i3d``, ``num_generated`` and ``num_reference`` set
+    FVD (``model`` may be None when ``generated`` gives the videos).
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -201,8 +203,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     if model is None:
         raise HarnessError("--model is required (only 'fvd' with --generated DIR scores videos without one)")
     typed_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval,
-                         "--generated": generated, "--reference": reference, "--i3d": i3d,
-                         "--num-generated": num_generated, "--num-reference": num_reference}
+                  "--generated": generated, "--reference": reference, "--i3d": i3d,
+                  "--num-generated": num_generated, "--num-reference": num_reference}
     if any(v is not None for v in typed_only.values()):
         flags = ", ".join(k for k, v in typed_only.items() if v is not None)
         raise HarnessError(f"{flags} only apply to vision and video tasks")
