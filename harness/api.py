@@ -148,7 +148,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         skip_finished: bool = False, data: str | None = None, images: str | None = None, prompt: str | None = None,
         clicks: int | None = None, coco_eval: str | None = None, generated: str | None = None,
         reference: str | None = None, i3d: str | None = None, num_generated: int | None = None,
-        num_reference: int | None = None, db: str | Path | None = None, quiet: bool = False,
+        num_reference: int | None = None, videomae: str | None = None, db: str | Path | None = None,
+        quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
 
@@ -163,7 +164,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     video) run through ``harness.typed_runner``; ``data`` gives such a task the user's own images (a COCO
     instances file with ``images`` for segmentation), ``prompt``, ``clicks`` and ``coco_eval`` set segmentation
     prompts and the AP engine; ``generated``, ``reference``, ``i3d``, ``num_generated`` and ``num_reference`` set
-    FVD (``model`` may be None when ``generated`` gives the videos).
+    FVD (``model`` may be None when ``generated`` gives the videos); ``videomae`` (a VideoMAE checkpoint
+    folder) adds the content-debiased ``cd_fvd``.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -197,14 +199,14 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
                          options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval,
                                   "generated": generated, "reference": reference, "i3d": i3d,
                                   "num_generated": num_generated, "num_reference": num_reference,
-                                  "gen_kwargs": generation},
+                                  "videomae": videomae, "gen_kwargs": generation},
                          tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
     if model is None:
         raise HarnessError("--model is required (only 'fvd' with --generated DIR scores videos without one)")
     typed_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval,
                   "--generated": generated, "--reference": reference, "--i3d": i3d,
-                  "--num-generated": num_generated, "--num-reference": num_reference}
+                  "--num-generated": num_generated, "--num-reference": num_reference, "--videomae": videomae}
     if any(v is not None for v in typed_only.values()):
         flags = ", ".join(k for k, v in typed_only.items() if v is not None)
         raise HarnessError(f"{flags} only apply to vision and video tasks")

@@ -44,7 +44,7 @@ def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict
         system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
         teacher_base_url=args.teacher_base_url, data=args.data, images=args.images, prompt=args.prompt,
         clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated, reference=args.reference,
-        i3d=args.i3d, num_generated=args.num_generated, num_reference=args.num_reference,
+        i3d=args.i3d, num_generated=args.num_generated, num_reference=args.num_reference, videomae=args.videomae,
         fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
@@ -322,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "checks the pipeline only)")
     p.add_argument("--num-generated", type=int, metavar="N", help="fvd: generated clips (default 2048)")
     p.add_argument("--num-reference", type=int, metavar="N", help="fvd: reference clips (default 2048)")
+    p.add_argument("--videomae", metavar="DIR", help="fvd: a VideoMAE checkpoint folder; adds content-debiased cd_fvd")
     p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
     p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")

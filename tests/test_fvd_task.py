@@ -57,6 +57,31 @@ def test_videos_you_already_have_without_a_model(tmp_path):
     assert next(m["value"] for m in again["metrics"] if m["metric"] == "fvd") == pytest.approx(first, rel=1e-6, abs=1e-9)
 
 
+def test_content_debiased_fvd_with_a_videomae_encoder(tmp_path):
+    import torch
+    from transformers import VideoMAEConfig, VideoMAEModel
+
+    torch.manual_seed(0)
+    encoder = tmp_path / "videomae"
+    VideoMAEModel(VideoMAEConfig(image_size=224, patch_size=16, num_frames=16, tubelet_size=2, hidden_size=32,
+                                 num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)).save_pretrained(encoder)
+    generated, ref = tmp_path / "generated", tmp_path / "reference"
+    for folder, seed in ((generated, 3), (ref, 4)):
+        folder.mkdir()
+        for i, clip in enumerate(moving_shapes(3, size=32, seed=seed)):
+            np.save(folder / f"{i}.npy", clip)
+    db = tmp_path / "s.duckdb"
+    (result,) = cli_json("run", "--task", "fvd", "--generated", str(generated), "--reference", str(ref), "--i3d",
+                         "random", "--videomae", str(encoder), "--format", "json", "--db", str(db))
+    metrics = {m["metric"]: m for m in result["metrics"]}
+    assert np.isfinite(metrics["cd_fvd"]["value"]) and metrics["cd_fvd"]["higher_is_better"] is False
+    settings = cli_json("runs", "--format", "json", "--db", str(db))[0]["settings"]
+    assert settings["videomae"] == "videomae" and len(settings["videomae_sha256"]) == 64
+    proc = run_cli("run", "--task", "fvd", "--generated", str(generated), "--i3d", "random", "--videomae",
+                   str(tmp_path / "nothing"), "--db", str(db))
+    assert proc.returncode == 2 and "no VideoMAE checkpoint folder" in proc.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--task", "fvd"], "--model is required"),
     (["--task", "fvd", "--generated", "/no/such/dir", "--i3d", "random"], "not a folder of videos"),

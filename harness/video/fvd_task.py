@@ -27,7 +27,7 @@ class FvdType:
 
     name = "fvd"
     modality = "video"
-    metrics = ["fvd", *COUNT_METRICS]
+    metrics = ["fvd", "cd_fvd", *COUNT_METRICS]
 
     def needs_model(self, options: dict[str, Any]) -> bool:
         """A model generates the clips unless ``--generated DIR`` gives them."""
@@ -65,11 +65,18 @@ class FvdType:
             "generated": options.get("generated"), "generation": None if generated is not None else generation,
             "prompts_sha256": hashlib.sha256("\n".join(prompts).encode()).hexdigest(),
         }
+        videomae = None
+        if options.get("videomae"):
+            from harness.video.videomae import load_videomae
+
+            videomae, identity = load_videomae(options["videomae"], "cpu")
+            settings |= identity
         warnings = fvd.count_warnings(settings["num_generated"], settings["num_reference"])
         if extractor.name.startswith("random"):
             warnings.append("random I3D weights: this FVD checks the pipeline and is not comparable to published "
                             "numbers")
         return {"reference": ref_clips, "generated": generated, "sources": sources, "extractor": extractor,
+                "videomae": videomae,
                 "prompts": prompts, "settings": settings, "warnings": warnings}
 
     def validate(self, model_path: str | None, prepared: dict[str, Any]) -> None:
@@ -125,10 +132,21 @@ class FvdType:
         settings["extract_seconds_per_clip"] = (time.perf_counter() - extract_started) / (len(clips) + len(
             prepared["reference"]))
         value = fvd.fvd(generated_features, reference_features, settings["ddof"])
+        content_debiased = None
+        if prepared["videomae"] is not None:
+            from harness.video.videomae import videomae_features
+
+            model = prepared["videomae"].to(device)
+            content_debiased = fvd.fvd(videomae_features(model, clips, device=device, batch_size=batch_size),
+                                       videomae_features(model, prepared["reference"], device=device,
+                                                         batch_size=batch_size), settings["ddof"])
         on_batch(rows)
         n = len(clips)
         metrics = [{"task": task.name, "metric": "fvd", "filter": "none", "value": value, "stderr": None, "n": n,
                     "higher_is_better": False}]
+        if content_debiased is not None:
+            metrics.append({"task": task.name, "metric": "cd_fvd", "filter": "none", "value": content_debiased,
+                            "stderr": None, "n": n, "higher_is_better": False})
         metrics += [{"task": task.name, "metric": name, "filter": "none", "value": float(settings[key]), "stderr": None,
                      "n": n, "higher_is_better": None}
                     for name, key in (("n_generated", "num_generated"), ("n_reference", "num_reference"),
