@@ -150,7 +150,7 @@ def test_unknown_names_suggest():
 
 def test_models_and_tasks_listings():
     models = cli_json("models", "tiny-*", "--format", "json")
-    assert {m["name"] for m in models} == set(TINY_TEXT + TINY_VISION + ["tiny-sam"])
+    assert {m["name"] for m in models} == set(TINY_TEXT + TINY_VISION + ["tiny-sam", "tiny-video-ldm"])
     assert all(m["tiny"] for m in models)
     vision = cli_json("models", "--modality", "segmentation", "--format", "json")
     assert {m["name"] for m in vision} == {"sam-vit-b", "sam-vit-l", "sam-vit-h", "tiny-sam"}
