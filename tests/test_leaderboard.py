@@ -122,6 +122,20 @@ def test_prompt_strategies_get_rows_side_by_side_and_unscored_groups_stay_out(tm
     assert direct.cells["finance_headline/acc"].value == 0.0
 
 
+def test_runs_no_strategy_changes_are_shared_by_every_strategy_row(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [
+        SyntheticRun("orca", "finance_sentiment", {"acc": [1, 0, 1, 0]}, prompt_strategy="direct",
+                     output_type="multiple_choice"),  # log-likelihood: the strategy changed nothing
+        SyntheticRun("orca", "finance_headline", {"acc": [1, 1, 0, 0]}, prompt_strategy="direct"),
+        SyntheticRun("orca", "finance_headline", {"acc": [1, 1, 1, 0]}, prompt_strategy="step-by-step")])
+    table = build_table(load_leaderboard(str(_write(tmp_path, GOOD))), store)
+    rows = {row.label: row for row in table.rows}
+    assert set(rows) == {"orca [direct]", "orca [step-by-step]"}
+    assert all(row.cells["finance_sentiment/acc"].value == 0.5 and row.score is not None for row in rows.values())
+    assert rows["orca [step-by-step]"].cells["finance_headline/acc"].value == 0.75
+
+
 def test_markdown_and_csv_tables(store, tmp_path):
     path = _write(tmp_path, GOOD)
     proc = run_cli("leaderboard", str(path), "--format", "md", "--db", str(store.path))

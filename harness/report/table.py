@@ -89,30 +89,46 @@ class Table:
         return list(dict.fromkeys(cell.run_id for row in self.rows for cell in row.cells.values()))
 
 
+def _strategy(run: dict[str, Any]) -> str | None:
+    """The prompt strategy that shaped a run's outputs: only generated answers depend on one."""
+    settings = run["settings"] or {}
+    return settings.get("prompt_strategy") if run["output_type"] == "generate_until" else None
+
+
 def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Table:
-    """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells."""
+    """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells.
+
+    A model evaluated with prompt strategies gets a row per strategy: its generative runs with that strategy,
+    beside its runs that no strategy changes (log-likelihood tasks), which every row of the model shares.
+    """
     tag = tag if tag is not None else board.tag
-    rows: dict[tuple[str, str | None, str | None], Row] = {}
-    counted: set[tuple[str, str | None, str | None, str]] = set()
+    latest: dict[tuple[str, str | None, str | None, str], dict[str, Any]] = {}
     for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts
         model = run["model"].partition("@")[0] if "@" in run["model"] else run["model"]
-        key = (model, run["revision"], (run["settings"] or {}).get("prompt_strategy"))
-        if (*key, run["task"]) in counted:
-            continue
-        counted.add((*key, run["task"]))
-        info = run["model_info"] or {}
-        row = rows.setdefault(key, Row(model, run["revision"], key[2], str(info.get("family") or "other"),
-                                       info.get("parameters")))
-        row.runs.append(run)
-        for column in board.columns:
-            if column.task == run["task"]:
-                found = _metric(run["metrics"], column)
-                if found is not None:
-                    row.cells[column.id] = Cell(found["value"], found["stderr"], run["run_id"])
-    for row in rows.values():
-        _aggregate(board, row)
+        latest.setdefault((model, run["revision"], _strategy(run), run["task"]), run)
+    strategies: dict[tuple[str, str | None], set[str | None]] = {}
+    for model, revision, strategy, _ in latest:
+        strategies.setdefault((model, revision), set()).add(strategy)
+    rows: list[Row] = []
+    for (model, revision), found in strategies.items():
+        named = sorted(s for s in found if s is not None)
+        plain_generative = any(key[:3] == (model, revision, None) and run["output_type"] == "generate_until"
+                               for key, run in latest.items())
+        for strategy in ([None] if plain_generative or not named else []) + named:
+            runs = [run for (m, r, s, _), run in latest.items() if (m, r) == (model, revision)
+                    and (s == strategy or (s is None and run["output_type"] != "generate_until"))]
+            info = runs[0]["model_info"] or {}
+            row = Row(model, revision, strategy, str(info.get("family") or "other"), info.get("parameters"), runs=runs)
+            for run in runs:
+                for column in board.columns:
+                    if column.task == run["task"]:
+                        metric = _metric(run["metrics"], column)
+                        if metric is not None:
+                            row.cells[column.id] = Cell(metric["value"], metric["stderr"], run["run_id"])
+            _aggregate(board, row)
+            rows.append(row)
     sign = 1.0 if board.lower_is_better else -1.0  # best first
-    ordered = sorted(rows.values(), key=lambda r: (r.score is None, sign * (r.score or 0.0), r.label))
+    ordered = sorted(rows, key=lambda r: (r.score is None, sign * (r.score or 0.0), r.label))
     return Table(board, ordered, tag)
 
 

@@ -31,6 +31,7 @@ class SyntheticRun:
     higher_is_better: dict[str, bool] = field(default_factory=dict)
     filter: str = "none"
     prompt_strategy: str | None = None
+    output_type: str = "generate_until"
     inputs: list[str] | None = None
     predictions: list[str] | None = None
     samples_per_s: float = 10.0
@@ -51,7 +52,7 @@ def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
             "model_source": "synthetic", "revision": run.revision, "dtype": "float32", "backend": "synthetic",
             "device": "cpu", "task": run.task,
             "task_hash": run.task_hash or hashlib.sha256(run.task.encode()).hexdigest(),
-            "output_type": "generate_until", "settings": json.dumps({"synthetic": True, "prompt_strategy": run.prompt_strategy}), "settings_hash": "synthetic",
+            "output_type": run.output_type, "settings": json.dumps({"synthetic": True, "prompt_strategy": run.prompt_strategy}), "settings_hash": "synthetic",
             "versions": json.dumps({"harness": "synthetic"}),
             "model_info": json.dumps({"name": run.model, "family": run.family, "parameters": run.parameters,
                                       "synthetic": True}),
@@ -59,7 +60,7 @@ def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
         for doc_id in range(n):
             values = {metric: float(v[doc_id]) for metric, v in run.outcomes.items()}
             samples.append({
-                "run_id": run_id, "task": run.task, "doc_id": doc_id, "output_type": "generate_until",
+                "run_id": run_id, "task": run.task, "doc_id": doc_id, "output_type": run.output_type,
                 "input": run.inputs[doc_id] if run.inputs else f"question {doc_id}", "choices": None,
                 "target": json.dumps("answer"),
                 "prediction": json.dumps(run.predictions[doc_id] if run.predictions else "answer"),
