@@ -136,6 +136,20 @@ def test_runs_no_strategy_changes_are_shared_by_every_strategy_row(tmp_path):
     assert rows["orca [step-by-step]"].cells["finance_headline/acc"].value == 0.75
 
 
+def test_rows_without_an_overall_score_rank_by_their_groups(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [SyntheticRun("full", "finance_sentiment", {"acc": [0, 0, 0, 1]}),
+                       SyntheticRun("full", "finance_headline", {"acc": [0, 0, 0, 1]}),
+                       SyntheticRun("high", "finance_sentiment", {"acc": [1, 1, 1, 0]}),
+                       SyntheticRun("low", "finance_sentiment", {"acc": [1, 0, 0, 0]})])
+    two_groups = GOOD.replace("      - {task: finance_headline", """  - name: headline
+    columns:
+      - {task: finance_headline""")
+    table = build_table(load_leaderboard(str(_write(tmp_path, two_groups))), store)
+    assert [row.model for row in table.rows] == ["full", "high", "low"]
+    assert table.rows[1].score is None and table.rows[1].groups["finance"] is not None
+
+
 def test_markdown_and_csv_tables(store, tmp_path):
     path = _write(tmp_path, GOOD)
     proc = run_cli("leaderboard", str(path), "--format", "md", "--db", str(store.path))

@@ -128,8 +128,14 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
             _aggregate(board, row)
             rows.append(row)
     sign = 1.0 if board.lower_is_better else -1.0  # best first
-    ordered = sorted(rows, key=lambda r: (r.score is None, sign * (r.score or 0.0), r.label))
-    return Table(board, ordered, tag)
+
+    def rank(row: Row) -> tuple:
+        """Overall score first; rows without one (a group not evaluated) by their group scores in order."""
+        groups = [row.groups.get(g.name) for g in board.scored_groups]
+        return (row.score is None, sign * (row.score or 0.0),
+                *((value is None, sign * (value or 0.0)) for value in groups), row.label)
+
+    return Table(board, sorted(rows, key=rank), tag)
 
 
 def _metric(metrics: list[dict[str, Any]], column: Column) -> dict[str, Any] | None:
