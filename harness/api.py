@@ -438,11 +438,7 @@ def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str
         outcomes = evaluate(tasks, engine, recorder, progress=progress.update, reuse=reuse, log=log)
         recorder.close()
     except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        try:
-            recorder.close()
-        finally:
-            store.end_runs(list(run_ids.values()), status, f"{type(exc).__name__}: {exc}"[:500])
+        recorder.close_after(exc)
         raise
     finally:
         progress.close()

@@ -80,11 +80,7 @@ def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None
                                         {}, {name: [_stored(kind.sample_row(r)) for r in rows]}))
             recorder.close()
         except BaseException as exc:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            try:
-                recorder.close()
-            finally:
-                store.end_runs([run_id], status, f"{type(exc).__name__}: {exc}"[:500])
+            recorder.close_after(exc)
             raise
         n = len(outcome.samples)
         final_settings = {**settings, **prepared[task.name]["settings"]}  # with what the run learnt (timings)

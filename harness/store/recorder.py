@@ -50,3 +50,11 @@ class RunRecorder:
         """Flush what is left and stop the heartbeat."""
         self._stop.set()
         self.flush()
+
+    def close_after(self, exc: BaseException) -> None:
+        """Keep what was finished and mark the runs ``interrupted`` (Ctrl-C, SIGTERM) or ``failed``."""
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            self.close()
+        finally:
+            self.store.end_runs(list(self.run_ids.values()), status, f"{type(exc).__name__}: {exc}"[:500])
