@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag", "untag", "tags", "leaderboards",
+_API = ("run", "sweep", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag", "untag", "tags", "leaderboards",
         "leaderboard", "compare", "gate", "export_baseline")
 __all__ = [*_API, "HarnessError", "__version__"]
 

@@ -25,7 +25,13 @@ from harness.store import SCHEMA_VERSION, Store, process_identity, utcnow
 DEFAULT_SEED = "0,1234,1234,1234"
 IMITATION_TASK = "factuality_imitation_gap"
 # Settings that do not change outputs are recorded but left out of the settings hash.
-_UNHASHED_SETTINGS = {"batch_size", "device"}
+_UNHASHED_SETTINGS = {"batch_size", "device", "data_parallel_size", "request_hash"}
+# The run() arguments that can change outputs, hashed as given (``request_hash``): ``harness sweep`` skips a job
+# when a finished run has the same model fingerprint, task hash and request hash, without loading the model.
+REQUEST_KEYS = ("backend", "device", "dtype", "limit", "num_fewshot", "seed", "model_args", "gen_kwargs",
+                "apply_chat_template", "system_instruction", "prompt_strategy", "fewshot_as_multiturn", "metadata",
+                "tensor_parallel_size", "pipeline_parallel_size", "max_model_len", "base_url", "teacher",
+                "teacher_base_url")
 
 
 def _log(message: str) -> None:
@@ -134,6 +140,25 @@ def settings_hash(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def request_hash(options: dict[str, Any], chat_default: bool) -> str:
+    """Hash of what a ``run()`` call asks for: ``options`` (any of ``REQUEST_KEYS``; the rest take ``run()``'s
+    defaults), aliases and text forms normalised, the chat template on or off as the registry defaults it."""
+    import inspect
+
+    from harness.backends import ALIASES
+
+    defaults = {name: p.default for name, p in inspect.signature(run).parameters.items()}
+    asked = {key: options.get(key, defaults[key]) for key in REQUEST_KEYS}
+    asked["backend"] = ALIASES.get(asked["backend"], asked["backend"])
+    asked["limit"] = _check_limit(asked["limit"])
+    asked["seed"] = parse_seed(asked["seed"])
+    asked["model_args"] = parse_kv(asked["model_args"], "--model-args")
+    asked["gen_kwargs"] = parse_kv(asked["gen_kwargs"], "--gen-kwargs")
+    if asked["apply_chat_template"] is None:
+        asked["apply_chat_template"] = chat_default
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def run(model: str | None, task: str | list[str], *, backend: str = "auto", batch_size: int = 8,
         limit: float | None = None, num_fewshot: int | None = None, device: str = "auto", dtype: str = "auto",
         seed: str | int | None = DEFAULT_SEED, model_args: str | dict | None = None,
@@ -142,6 +167,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         system_instruction: str | None = None, prompt_strategy: str | None = None,
         fewshot_as_multiturn: bool = False,
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
+        pipeline_parallel_size: int | None = None, data_parallel_size: int | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
@@ -165,10 +191,13 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     instances file with ``images`` for segmentation), ``prompt``, ``clicks`` and ``coco_eval`` set segmentation
     prompts and the AP engine; ``generated``, ``reference``, ``i3d``, ``num_generated`` and ``num_reference`` set
     FVD (``model`` may be None when ``generated`` gives the videos); ``videomae`` (a VideoMAE checkpoint
-    folder) adds the content-debiased ``cd_fvd``.
+    folder) adds the content-debiased ``cd_fvd``. ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to
+    vLLM (on GPUs the tensor-parallel size defaults to the registry's ``min_gpus``); ``data_parallel_size`` splits
+    each task's requests across that many engines, Ray actors built once for the whole call.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
+    requested = {k: v for k, v in locals().items() if k in REQUEST_KEYS}  # the arguments, before any is resolved
     from harness.backends import choose_backend
     from harness.text.evaluate import Reuse, build_requests
     from harness.text.strategies import system_prompts
@@ -187,7 +216,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         from harness.typed_runner import run_typed
 
         text_only = {"--prompt-strategy": prompt_strategy, "--teacher": teacher, "--system-prompt": system_instruction,
-                     "--chat": apply_chat_template or None, "--resume": resume or None}
+                     "--chat": apply_chat_template or None, "--resume": resume or None,
+                     "--data-parallel-size": data_parallel_size}
         given = [flag for flag, value in text_only.items() if value is not None]
         if given:
             raise HarnessError(f"{', '.join(given)} only apply to text tasks; {', '.join(t.name for t in typed)} "
@@ -219,7 +249,10 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     resolved = _resolve_for(backend_name, model, revision, base_url)
     if resolved.spec and resolved.spec.modality != "text":
         raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; text tasks need a language model")
+    tensor_parallel_size = _fit_gpus(backend_name, resolved, device, tensor_parallel_size, pipeline_parallel_size,
+                                     data_parallel_size)
     model_kwargs |= _vllm_options(backend_name, tensor_parallel_size=tensor_parallel_size,
+                                  pipeline_parallel_size=pipeline_parallel_size,
                                   gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len)
     store = _store(db)
     store.ensure_ready()  # a locked or foreign store fails here, before models load
@@ -238,13 +271,15 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
             run_teacher=lambda **kw: run(task=IMITATION_TASK, batch_size=batch_size, limit=limit, device=device,
                                          dtype=dtype, seed=seed, gen_kwargs=gen_kwargs, skip_finished=True, db=db,
                                          quiet=quiet, log=log, teacher=False, **kw))
+    chat_default = bool(resolved.spec and resolved.spec.chat_template)
+    request = request_hash(requested, chat_default)
     if apply_chat_template is None:
-        apply_chat_template = bool(resolved.spec and resolved.spec.chat_template)
+        apply_chat_template = chat_default
     if not quiet:
         log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
     extra = {"base_url": base_url} if backend_name == "openai" else {}
     engine, owned = _open_engine(backend_name, resolved, device=device, dtype=dtype, batch_size=batch_size,
-                                 model_args=model_kwargs, **extra)
+                                 model_args=model_kwargs, data_parallel_size=data_parallel_size, **extra)
     try:
         build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
                        system_instructions=prompts, fewshot_as_multiturn=fewshot_as_multiturn)
@@ -267,6 +302,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
             "fewshot_as_multiturn": fewshot_as_multiturn,
             "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
             "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
+            "data_parallel_size": described.get("data_parallel_size", 1), "request_hash": request,
         }
         for name, task_obj in tasks.items():
             settings = {"num_fewshot": task_obj.get_config("num_fewshot"), **shared_settings,
@@ -387,6 +423,33 @@ def _resolve_for(backend: str, model: str, revision: str | None, base_url: str |
     return ResolvedModel(model, local.path, fingerprint, "openai", local.spec, revision)
 
 
+def _fit_gpus(backend: str, resolved: Any, device: str, tensor_parallel: int | None, pipeline_parallel: int | None,
+              data_parallel: int | None) -> int | None:
+    """Refuse a GPU run with fewer GPUs than the model needs; returns the tensor-parallel size to use (vLLM on
+    GPUs defaults it to the registry's ``min_gpus``)."""
+    import torch
+
+    from harness.devices import check_gpus
+
+    for flag, size in (("--tensor-parallel-size", tensor_parallel), ("--pipeline-parallel-size", pipeline_parallel),
+                       ("--data-parallel-size", data_parallel)):
+        if size is not None and size < 1:
+            raise HarnessError(f"{flag} {size} must be at least 1")
+    if data_parallel is not None and data_parallel > 1 and backend == "openai":
+        raise HarnessError("--data-parallel-size splits requests across local engines; a server batches its own "
+                           "requests (raise max_concurrency in --model-args instead)")
+    if backend == "openai" or device == "cpu" or not torch.cuda.is_available():
+        return tensor_parallel
+    need = resolved.spec.min_gpus if resolved.spec else 1
+    if backend == "vllm" and tensor_parallel is None and pipeline_parallel is None and need > 1:
+        tensor_parallel = need
+    per_engine = (tensor_parallel or 1) * (pipeline_parallel or 1) if backend == "vllm" else need
+    # data-parallel engines are Ray actors: the cluster's scheduler finds each its GPUs
+    visible = torch.cuda.device_count() if (data_parallel or 1) == 1 else per_engine
+    check_gpus(resolved.name, need, per_engine, visible)
+    return tensor_parallel
+
+
 def _vllm_options(backend: str, **options: Any) -> dict[str, Any]:
     """vLLM-only options, refused with one line on other backends."""
     given = {k: v for k, v in options.items() if v is not None}
@@ -401,10 +464,17 @@ _WARM: dict[tuple, Any] = {}
 
 
 def _open_engine(name: str, resolved: Any, *, device: str, dtype: str, batch_size: int,
-                 model_args: dict[str, Any], **extra: Any) -> tuple[Any, bool]:
+                 model_args: dict[str, Any], data_parallel_size: int | None = None,
+                 **extra: Any) -> tuple[Any, bool]:
     """A backend instance and whether the caller owns it (and must close it)."""
     from harness.backends import load_backend_class
 
+    if data_parallel_size is not None and data_parallel_size > 1:
+        from harness.distributed.data_parallel import DataParallelBackend
+
+        per_engine = model_args.get("tensor_parallel_size", 1) * model_args.get("pipeline_parallel_size", 1)
+        return DataParallelBackend(name, resolved, data_parallel_size, gpus_per_engine=per_engine, device=device,
+                                   dtype=dtype, batch_size=batch_size, model_args=model_args), True
     cls = load_backend_class(name)
     if name != "vllm":
         return cls(resolved, device=device, dtype=dtype, batch_size=batch_size, model_args=model_args, **extra), True
@@ -451,6 +521,54 @@ def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str
         results.append({"run_id": run_ids[name], "invocation_id": invocation_id, "task": name,
                         "status": "finished", "n_samples": outcome.n_samples, "metrics": outcome.metrics})
     return results
+
+
+# run() arguments a sweep sets per job, or that only make sense for one run
+_NOT_SWEEP_OPTIONS = {"model", "task", "revision", "db", "log", "resume", "skip_finished"}
+
+
+def sweep(models: str | list[str], tasks: str | list[str], *, revisions: str | list[str] | None = None,
+          executor: str = "local", address: str | None = None, max_retries: int = 2, workers: int | None = None,
+          db: str | Path | None = None, log: Callable[[str], None] = _log, **options: Any) -> dict[str, Any]:
+    """Evaluate every (model × revision × task), skipping runs already finished with the same request.
+
+    ``options`` are ``run()``'s keyword arguments, the same for every job. ``executor="ray"`` runs jobs as Ray
+    tasks on the cluster at ``address`` (or ``$RAY_ADDRESS``; a local cluster otherwise), at most ``workers`` at a
+    time; the driver is the only writer of the store. A failed job is retried ``max_retries`` times, then recorded
+    as failed. Returns ``{"sweep_id", "jobs": [{"job", "model", "revision", "task", "status", "attempts",
+    "error", "run_ids", ...}]}``; status is finished, failed or skipped.
+    """
+    import inspect
+
+    from harness.sweep.plan import parse_revisions, plan_jobs, split_list
+    from harness.sweep.runner import run_sweep
+
+    known = set(inspect.signature(run).parameters) - _NOT_SWEEP_OPTIONS
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"sweep() got unknown run option(s): {', '.join(unknown)}")
+    if executor not in ("local", "ray"):
+        raise HarnessError(f"--executor {executor!r}: use local or ray")
+    if executor == "local" and address is not None:
+        raise HarnessError("--address joins a Ray cluster; add --executor ray")
+    if executor == "local" and workers not in (None, 1):
+        raise HarnessError("the local executor runs one job at a time; --workers needs --executor ray")
+    if workers is not None and workers < 1:
+        raise HarnessError(f"--workers {workers} must be at least 1")
+    if max_retries < 0:
+        raise HarnessError(f"--max-retries {max_retries} must be 0 or more")
+    if options.get("batch_size", 8) < 1:
+        raise HarnessError(f"--batch-size {options['batch_size']} must be at least 1")
+    request_hash(options, False)  # malformed --limit, --seed, --model-args, --gen-kwargs fail before any job
+    model_names, task_names = split_list(models, "--models"), split_list(tasks, "--tasks")
+    store = _store(db)
+    store.ensure_ready()
+    jobs = plan_jobs(model_names, task_names, parse_revisions(revisions), options, store, log)
+    from harness.sweep.executors import LocalExecutor, RayExecutor
+
+    make = (lambda: RayExecutor(address, options, workers)) if executor == "ray" else (
+        lambda: LocalExecutor(store, options, log))
+    return run_sweep(jobs, executor, make, store, max_retries=max_retries, log=log)
 
 
 def runs(db: str | Path | None = None) -> list[dict[str, Any]]:
@@ -593,6 +711,6 @@ def export_baseline(run_refs: list[str], out: str | Path, db: str | Path | None 
     return write_baseline(from_store(store, ids), Path(out), __version__)
 
 
-__all__ = ["run", "runs", "show", "delete", "export", "models", "tasks", "doctor", "release_engines", "parse_seed",
+__all__ = ["run", "sweep", "request_hash", "runs", "show", "delete", "export", "models", "tasks", "doctor", "release_engines", "parse_seed",
            "parse_kv", "tag", "untag", "tags", "leaderboards", "leaderboard", "compare", "gate", "export_baseline",
            "SCHEMA_VERSION"]

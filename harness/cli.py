@@ -35,35 +35,39 @@ def _fmt(value: Any) -> str:
 
 
 # -- commands ---------------------------------------------------------------------------------------
-def _run(api: Any, args: argparse.Namespace, metadata: dict | None) -> list[dict]:
-    return api.run(
-        model=args.model, task=args.task, backend=args.backend, batch_size=args.batch_size, limit=args.limit,
-        num_fewshot=args.num_fewshot, device=args.device, dtype=args.dtype, seed=args.seed,
-        model_args=args.model_args, gen_kwargs=args.gen_kwargs, revision=args.revision,
+def _metadata(args: argparse.Namespace) -> dict | None:
+    if not args.metadata:
+        return None
+    try:
+        return json.loads(args.metadata)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
+
+
+def _eval_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``harness.run`` arguments ``run`` and ``sweep`` share."""
+    return dict(
+        backend=args.backend, batch_size=args.batch_size, limit=args.limit, num_fewshot=args.num_fewshot,
+        device=args.device, dtype=args.dtype, seed=args.seed, model_args=args.model_args, gen_kwargs=args.gen_kwargs,
         include_path=args.include_path, apply_chat_template=args.apply_chat_template,
         system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
-        teacher_base_url=args.teacher_base_url, data=args.data, images=args.images, prompt=args.prompt,
-        clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated, reference=args.reference,
-        i3d=args.i3d, num_generated=args.num_generated, num_reference=args.num_reference, videomae=args.videomae,
-        fewshot_as_multiturn=args.fewshot_as_multiturn,
-        metadata=metadata, tensor_parallel_size=args.tensor_parallel_size,
-        gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
-        base_url=args.base_url, resume=args.resume, use_cache=not args.no_cache, tag=args.tag, db=args.db,
-        quiet=args.quiet,
-    )
+        teacher_base_url=args.teacher_base_url, fewshot_as_multiturn=args.fewshot_as_multiturn,
+        metadata=_metadata(args), tensor_parallel_size=args.tensor_parallel_size,
+        pipeline_parallel_size=args.pipeline_parallel_size, data_parallel_size=args.data_parallel_size,
+        gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len, base_url=args.base_url,
+        use_cache=not args.no_cache, tag=args.tag, quiet=args.quiet)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness import api
 
-    metadata = None
-    if args.metadata:
-        try:
-            metadata = json.loads(args.metadata)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
     try:
-        results = _run(api, args, metadata)
+        results = api.run(
+            model=args.model, task=args.task, revision=args.revision, data=args.data, images=args.images,
+            prompt=args.prompt, clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated,
+            reference=args.reference, i3d=args.i3d, num_generated=args.num_generated,
+            num_reference=args.num_reference, videomae=args.videomae, resume=args.resume, db=args.db,
+            **_eval_options(args))
     finally:
         api.release_engines()  # shut vLLM's engine down before the interpreter does (it can abort at exit)
     if args.format == "json":
@@ -74,6 +78,27 @@ def cmd_run(args: argparse.Namespace) -> int:
             for r in results for m in r["metrics"]]
     print(_table(rows, ["task", "metric", "filter", "value", "stderr", "n", "run"]))
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from harness import api
+
+    result = api.sweep(args.models, args.tasks, revisions=args.revisions, executor=args.executor,
+                       address=args.address, max_retries=args.max_retries, workers=args.workers, db=args.db,
+                       **_eval_options(args))
+    failed = any(job["status"] == "failed" for job in result["jobs"])
+    if args.format == "json":
+        _print_json(result)
+        return 1 if failed else 0
+    rows = [[job["job"], job["model"], job["revision"] or "", job["task"], job["status"], job["attempts"],
+             len(job["run_ids"]), "" if job["seconds"] is None else f"{job['seconds']:.1f}", job["error"] or ""]
+            for job in result["jobs"]]
+    print(_table(rows, ["job", "model", "revision", "task", "status", "attempts", "runs", "seconds", "error"]))
+    counts = {status: sum(job["status"] == status for job in result["jobs"])
+              for status in ("finished", "failed", "skipped")}
+    print(f"sweep {result['sweep_id']}: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
+          file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -273,18 +298,8 @@ def cmd_export_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- parser -----------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Evaluate models on tasks and store every sample "
-                                     "in DuckDB.")
-    parser.add_argument("--version", action="version", version="harness 0.1.0")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("run", help="evaluate a model on tasks", description="Evaluate a model on lm-eval tasks; "
-                       "one stored run per leaf task.")
-    p.add_argument("--model", help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
-                   "or checkpoint folder")
-    p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
+def _add_eval_options(p: argparse.ArgumentParser) -> None:
+    """Options ``run`` and ``sweep`` share (``harness.run``'s keyword arguments)."""
     p.add_argument("--backend", default="auto", help="auto | transformers (hf) | vllm | openai; auto prints its choice")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--limit", type=float, help="samples per task (a fraction if below 1)")
@@ -294,7 +309,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default="0,1234,1234,1234", help="python,numpy,torch,fewshot seeds (lm-eval's default)")
     p.add_argument("--model-args", help="k=v,... passed to the backend (e.g. max_length=1024)")
     p.add_argument("--gen-kwargs", help="k=v,... generation settings (e.g. temperature=0,max_gen_toks=64)")
-    p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
     p.add_argument("--include-path", action="append", help="folder of your own lm-eval task YAMLs; repeatable")
     p.add_argument("--chat", "--apply-chat-template", dest="apply_chat_template", action=argparse.BooleanOptionalAction,
                    default=None, help="format prompts with the model's chat template (default: on for chat models)")
@@ -307,6 +321,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-base-url", metavar="URL", help="the teacher is served by this OpenAI-compatible server")
     p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
     p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
+    p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
+    p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model, split by layers' tensors "
+                   "(default on GPUs: the registry's minimum, e.g. 2 for mixtral-8x7b)")
+    p.add_argument("--pipeline-parallel-size", type=int, help="vllm only: GPUs per model, split by layer stages")
+    p.add_argument("--data-parallel-size", type=int, metavar="N", help="split each task's requests across N engines "
+                   "(Ray actors, one per GPU or CPU), built once for the whole command")
+    p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
+    p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")
+    p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")
+    p.add_argument("--tag", help="tag the finished runs (for leaderboards and 'harness gate')")
+    p.add_argument("--db", help=_DB_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+# -- parser -----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate models on tasks and store every sample "
+                                     "in DuckDB.")
+    parser.add_argument("--version", action="version", version="harness 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="evaluate a model on tasks", description="Evaluate a model on lm-eval tasks; "
+                       "one stored run per leaf task.")
+    p.add_argument("--model", help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
+                   "or checkpoint folder")
+    p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
+    p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
     p.add_argument("--data", metavar="PATH", help="vision tasks: your own ImageFolder tree (CLASS/IMAGE files; "
                    "optional labels.json mapping class folders to the model's labels); segmentation tasks: a COCO "
                    "instances JSON")
@@ -323,18 +365,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-generated", type=int, metavar="N", help="fvd: generated clips (default 2048)")
     p.add_argument("--num-reference", type=int, metavar="N", help="fvd: reference clips (default 2048)")
     p.add_argument("--videomae", metavar="DIR", help="fvd: a VideoMAE checkpoint folder; adds content-debiased cd_fvd")
-    p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
-    p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model")
-    p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
-    p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="RUN_ID",
                    help="continue the latest unfinished run with this model, task and settings (or RUN_ID)")
-    p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")
-    p.add_argument("--tag", help="tag the finished runs (for leaderboards and 'harness gate')")
-    p.add_argument("--db", help=_DB_HELP)
-    p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_eval_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="evaluate models × revisions × tasks, skipping finished runs; locally or on Ray",
+                       description="Plan one job per (model, revision, task), skip those a finished run with the "
+                       "same model fingerprint, task hash and settings already answers, and run the rest. "
+                       "Exit 1 when a job failed after its retries.")
+    p.add_argument("--models", action="append", required=True, help="models, comma-separated (as --model takes)")
+    p.add_argument("--tasks", action="append", required=True, help="tasks or groups, comma-separated")
+    p.add_argument("--revisions", help="revisions for every model, comma-separated (default: each model's own)")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="local: one job at a time in this process; ray: Ray tasks across a cluster")
+    p.add_argument("--address", help="ray: join this cluster (e.g. auto, or HEAD:6379; default $RAY_ADDRESS, else "
+                   "a local cluster is started)")
+    p.add_argument("--workers", type=int, metavar="N", help="ray: jobs at a time (default: the cluster's CPUs)")
+    p.add_argument("--max-retries", type=int, default=2, metavar="N",
+                   help="retries of a failed job before it is recorded as failed (default 2)")
+    _add_eval_options(p)
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("runs", help="list stored runs, newest first")
     p.add_argument("--db", help=_DB_HELP)

@@ -26,3 +26,21 @@ def pick_dtype(dtype: str, device: str, preferred: str) -> torch.dtype:
     if dtype not in _DTYPES:
         raise HarnessError(f"unknown --dtype {dtype!r}; use auto, float32, float16 or bfloat16")
     return _DTYPES[dtype]
+
+
+def check_gpus(model: str, min_gpus: int, engine_gpus: int, visible: int) -> None:
+    """Refuse a GPU run that cannot fit before anything loads.
+
+    ``min_gpus`` is the registry's need in bfloat16, ``engine_gpus`` what one engine asks for
+    (tensor × pipeline parallel size), ``visible`` the GPUs this process (or cluster) sees.
+    """
+    if visible < min_gpus:
+        raise HarnessError(f"{model} needs at least {min_gpus} GPUs of 80 GB in bfloat16 and {visible} "
+                           f"{'is' if visible == 1 else 'are'} visible; run it where {min_gpus} are (a Ray "
+                           "cluster: harness sweep --executor ray), or try its tiny twin")
+    if engine_gpus > visible:
+        raise HarnessError(f"--tensor-parallel-size × --pipeline-parallel-size asks for {engine_gpus} GPUs and "
+                           f"{visible} {'is' if visible == 1 else 'are'} visible; lower them")
+    if engine_gpus < min_gpus:
+        raise HarnessError(f"--tensor-parallel-size × --pipeline-parallel-size gives {model} {engine_gpus} GPU(s); "
+                           f"it needs {min_gpus} in bfloat16 (leave both out to use {min_gpus})")

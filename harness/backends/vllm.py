@@ -20,7 +20,7 @@ from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
 # Options only this backend understands (also accepted as --model-args keys).
-VLLM_OPTIONS = ("tensor_parallel_size", "gpu_memory_utilization", "max_model_len")
+VLLM_OPTIONS = ("tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len")
 _ENGINE_ARGS = {*VLLM_OPTIONS, "enforce_eager", "swap_space", "trust_remote_code", "quantization",
                 "data_parallel_size", "max_num_seqs", "enable_prefix_caching"}
 _BACKEND_ARGS = {"add_bos_token", "prefix_token_id", "max_length"}

@@ -143,3 +143,39 @@ def _from_hub(name: str, hub_id: str, revision: str | None, spec: ModelSpec | No
                                f"{str(exc).splitlines()[0]}") from exc
     commit = Path(folder).name
     return ResolvedModel(name, folder, f"{hub_id}@{commit}", "hub", spec, revision)
+
+
+def planned_fingerprint(name: str, revision: str | None = None) -> tuple[str | None, ModelSpec | None]:
+    """The fingerprint ``resolve_model`` would give, without downloading weights; None when it cannot be known
+    here (a hub model neither cached nor reachable). Tiny twins are built, local folders hashed."""
+    base, revision = split_revision(name, revision)
+    if base in all_models():
+        spec = get_model(base)
+        if spec.tiny is not None or spec.hub_id is None:
+            return resolve_model(name, revision).fingerprint, spec
+        hub_id, revision = spec.hub_id, revision or spec.revision
+    elif Path(base).is_dir() or base.count("/") != 1 or base.startswith((".", "/")):
+        return resolve_model(name, revision).fingerprint, None  # a folder, or the usual error
+    else:
+        hub_id, spec = base, None
+    commit = _hub_commit(hub_id, revision or "main")
+    return (f"{hub_id}@{commit}" if commit else None), spec
+
+
+def _hub_commit(hub_id: str, revision: str) -> str | None:
+    """The commit a hub revision names: itself, the cache's record of it, or the hub's answer."""
+    import re
+
+    from huggingface_hub import HfApi, constants
+
+    if re.fullmatch(r"[0-9a-f]{40}", revision):
+        return revision
+    ref = Path(constants.HF_HUB_CACHE) / f"models--{hub_id.replace('/', '--')}" / "refs" / revision
+    if ref.is_file():
+        return ref.read_text().strip()
+    if not hub_reachable():
+        return None
+    try:
+        return HfApi().model_info(hub_id, revision=revision, token=os.environ.get("HF_TOKEN")).sha
+    except Exception:  # gated, missing or unreachable: the job itself will say why
+        return None

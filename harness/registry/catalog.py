@@ -53,16 +53,17 @@ def _llama2() -> list[ModelSpec]:
                     chat_template="llama-2-chat" if chat else None,
                     backend="vllm",
                     gated=True,
+                    min_gpus=2 if size == "70b" else 1,  # 138 GB of bf16 weights
                 )
             )
     return specs
 
 
 def _text(name: str, family: str, hub_id: str, arch: str, params: int, license: str,
-          chat: str | None = None, description: str = "") -> ModelSpec:
+          chat: str | None = None, description: str = "", min_gpus: int = 1) -> ModelSpec:
     return ModelSpec(name=name, family=family, hub_id=hub_id, architecture=arch, parameters=params,
                      dtype="bfloat16", license=license, chat_template=chat, backend="vllm",
-                     description=description)
+                     description=description, min_gpus=min_gpus)
 
 
 def _mistral_family() -> list[ModelSpec]:
@@ -71,10 +72,11 @@ def _mistral_family() -> list[ModelSpec]:
               7_241_732_096, "Apache-2.0"),
         _text("mistral-7b-instruct", "mistral", "mistralai/Mistral-7B-Instruct-v0.1",
               "MistralForCausalLM", 7_241_732_096, "Apache-2.0", chat="mistral-instruct"),
+        # 93 GB of bf16 weights: two 80 GB GPUs
         _text("mixtral-8x7b", "mixtral", "mistralai/Mixtral-8x7B-v0.1", "MixtralForCausalLM",
-              46_702_792_704, "Apache-2.0"),
+              46_702_792_704, "Apache-2.0", min_gpus=2),
         _text("mixtral-8x7b-instruct", "mixtral", "mistralai/Mixtral-8x7B-Instruct-v0.1",
-              "MixtralForCausalLM", 46_702_792_704, "Apache-2.0", chat="mistral-instruct"),
+              "MixtralForCausalLM", 46_702_792_704, "Apache-2.0", chat="mistral-instruct", min_gpus=2),
     ]
 
 

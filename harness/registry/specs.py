@@ -40,6 +40,8 @@ class ModelSpec(BaseModel):
     backend: BackendName = "transformers"
     revision: str | None = None
     gated: bool = False
+    min_gpus: int = Field(default=1, ge=1, description="80 GB GPUs needed in bfloat16: the weights plus a working "
+                          "KV cache (vLLM's --tensor-parallel-size defaults to it)")
     tiny: TinyConfig | None = None
     description: str = ""
 

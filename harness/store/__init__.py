@@ -274,6 +274,20 @@ class Store:
                                [fingerprint, task_hash, settings_hash]).fetchone()
         return row[0] if row else None
 
+    def finished_requests(self) -> dict[tuple[str, str, str], str]:
+        """Finished runs by (model fingerprint without its chat suffix, task hash, request hash) -> run id.
+
+        The request hash (``settings.request_hash``) identifies what was asked for, before the backend resolved
+        ``auto`` settings; ``harness sweep`` uses it to skip work without loading models.
+        """
+        with self.reading() as conn:
+            if conn is None:
+                return {}
+            rows = conn.execute("SELECT split_part(model_fingerprint, '+chat:', 1), task_hash, "
+                                "json_extract_string(settings, '$.request_hash'), run_id FROM runs "
+                                "WHERE status = 'finished' ORDER BY started_at").fetchall()
+        return {(fp, task, request): run_id for fp, task, request, run_id in rows if request}
+
     def reopen(self, run_id: str, identity: dict[str, Any]) -> None:
         """Mark a run running again for --resume; its samples are re-scored from its stored requests."""
         with self.writing() as conn:

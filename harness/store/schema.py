@@ -6,7 +6,7 @@ version appends a step and never edits an old one.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -69,7 +69,18 @@ CREATE TABLE tags (tag VARCHAR NOT NULL, run_id VARCHAR NOT NULL, created_at TIM
                    PRIMARY KEY (tag, run_id));
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# v4: one row per job of a ``harness sweep`` (finished, failed with its error, or skipped).
+_V4 = """
+CREATE TABLE sweep_jobs (
+    sweep_id VARCHAR NOT NULL, job INTEGER NOT NULL, model VARCHAR NOT NULL, revision VARCHAR, task VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,   -- finished | failed | skipped
+    attempts INTEGER NOT NULL, error VARCHAR, run_ids VARCHAR,  -- JSON list
+    executor VARCHAR, recorded_at TIMESTAMP NOT NULL, seconds DOUBLE,
+    PRIMARY KEY (sweep_id, job)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 
 def current_version(conn) -> int:

@@ -1,0 +1,1 @@
+"""Running on Ray: joining or starting a cluster, and engines spread over it (data parallelism)."""

@@ -1,0 +1,1 @@
+"""``harness sweep``: many (model × revision × task) runs, skipping finished ones, locally or on Ray."""
