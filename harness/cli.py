@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 an evaluation failed, 2 bad input, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -62,12 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness import api
 
     try:
-        results = api.run(
-            model=args.model, task=args.task, revision=args.revision, data=args.data, images=args.images,
-            prompt=args.prompt, clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated,
-            reference=args.reference, i3d=args.i3d, num_generated=args.num_generated,
-            num_reference=args.num_reference, videomae=args.videomae, resume=args.resume, db=args.db,
-            **_eval_options(args))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result; libraries' chatter goes to stderr
+            results = api.run(
+                model=args.model, task=args.task, revision=args.revision, data=args.data, images=args.images,
+                prompt=args.prompt, clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated,
+                reference=args.reference, i3d=args.i3d, num_generated=args.num_generated,
+                num_reference=args.num_reference, videomae=args.videomae, resume=args.resume, db=args.db,
+                **_eval_options(args))
     finally:
         api.release_engines()  # shut vLLM's engine down before the interpreter does (it can abort at exit)
     if args.format == "json":
@@ -83,9 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from harness import api
 
-    result = api.sweep(args.models, args.tasks, revisions=args.revisions, executor=args.executor,
-                       address=args.address, max_retries=args.max_retries, workers=args.workers, db=args.db,
-                       **_eval_options(args))
+    with contextlib.redirect_stdout(sys.stderr):  # Ray prints its workers' and raylets' lines to stdout
+        result = api.sweep(args.models, args.tasks, revisions=args.revisions, executor=args.executor,
+                           address=args.address, max_retries=args.max_retries, workers=args.workers, db=args.db,
+                           **_eval_options(args))
     failed = any(job["status"] == "failed" for job in result["jobs"])
     if args.format == "json":
         _print_json(result)
@@ -163,9 +166,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         _print_json(found)
         return 0
     rows = [[m["name"], m["modality"], m["family"], m["hub_id"] or ("(offline twin)" if m["tiny"] else ""),
-             f"{m['parameters']:,}" if m["parameters"] else "", m["dtype"], m["backend"], m["chat_template"] or ""]
-            for m in found]
-    print(_table(rows, ["name", "modality", "family", "hub id", "parameters", "dtype", "backend", "chat"]))
+             f"{m['parameters']:,}" if m["parameters"] else "", m["dtype"], m["backend"], m["min_gpus"],
+             m["chat_template"] or ""] for m in found]
+    print(_table(rows, ["name", "modality", "family", "hub id", "parameters", "dtype", "backend", "GPUs", "chat"]))
     return 0
 
 
