@@ -225,7 +225,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         store = _store(db)
         store.ensure_ready()
         return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
-                         limit=limit, data=data,
+                         limit=limit, data=data, request_hash=request_hash(requested, chat_default=False),
                          options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval,
                                   "generated": generated, "reference": reference, "i3d": i3d,
                                   "num_generated": num_generated, "num_reference": num_reference,

@@ -19,8 +19,12 @@ from harness.store import Store, process_identity, utcnow
 
 def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None, device: str, dtype: str,
               batch_size: int, limit: int | float | None, data: str | None, options: dict[str, Any],
+              request_hash: str | None,
               tag: str | None, store: Store, common: dict[str, Any], log: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Evaluate ``model`` on each task (``options``: the task type's own flags); returns ``run()``'s result shape."""
+    """Evaluate ``model`` on each task (``options``: the task type's own flags); returns ``run()``'s result shape.
+
+    ``request_hash`` (``harness.api.request_hash``) is recorded in each run's settings for ``harness sweep``.
+    """
     from harness.devices import pick_device, pick_dtype
     from harness.models.resolve import resolve_model
     from harness.store.recorder import RunRecorder
@@ -61,7 +65,7 @@ def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None
         kind = task_type(task.type)
         settings = {"limit": limit, "data": data, "batch_size": batch_size, "device": device,
                     "dtype": str(torch_dtype).removeprefix("torch."), "backend": "transformers", "task_type": kind.name,
-                    **prepared[task.name]["settings"]}
+                    "request_hash": request_hash, **prepared[task.name]["settings"]}
         run_id = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         store.create_runs([common | {
             "run_id": run_id, "invocation_id": invocation_id, "model": identity["name"],

@@ -89,11 +89,6 @@ def test_bad_sweep_input_is_one_line_before_any_job(db, args, message):
     assert not db.exists() or finished_runs(db) == []
 
 
-def test_vision_tasks_are_refused_by_sweep(db):
-    proc = run_cli("sweep", "--models", "tiny-vit", "--tasks", "classification_digits", "--db", str(db))
-    assert proc.returncode == 2 and "harness sweep runs text tasks" in proc.stderr
-
-
 # -- on Ray ------------------------------------------------------------------------------------------
 @pytest.fixture
 def ray_env(tmp_path):

@@ -64,7 +64,11 @@ def resolve_model(name: str, revision: str | None = None) -> ResolvedModel:
             from harness.models.tiny import ensure_tiny, tiny_weights_sha256
 
             if revision:
-                raise HarnessError(f"{base} is a tiny twin and has no revisions; drop --revision")
+                from harness.models.tiny_training import ensure_revision
+
+                folder = ensure_revision(spec, revision)
+                return ResolvedModel(name, str(folder), f"{base}@{revision}@sha256:{folder_weights_sha256(folder)}",
+                                     "tiny", spec, revision)
             folder = ensure_tiny(spec)
             return ResolvedModel(name, str(folder), f"{base}@sha256:{tiny_weights_sha256(folder)}",
                                  "tiny", spec)

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ RECIPE_VERSION = 2
 
 def _recipe_hash(spec: ModelSpec) -> str:
     recipe = {
-        "name": spec.name, "architecture": spec.architecture, "tiny": spec.tiny.model_dump(exclude={"weights_sha256"}),
+        "name": spec.name, "architecture": spec.architecture, "tiny": spec.tiny.model_dump(exclude={"weights_sha256", "revision_steps"}),
         "chat_template": spec.chat_template, "seed": SEED, "version": RECIPE_VERSION,
         "tokenizer": hashlib.sha256(TOKENIZER_JSON.read_bytes()).hexdigest(),
     }
@@ -156,17 +157,23 @@ def ensure_tiny(spec: ModelSpec) -> Path:
     target = tiny_path(spec)
     if (target / "harness-tiny.json").exists():
         return target
+    if spec.modality == "video":
+        from harness.models.tiny_video import build_video_twin
+
+        return build_atomically(target, lambda staging: build_video_twin(
+            spec.name, spec.tiny.config, spec.tiny.init_std, spec.tiny.weights_sha256, staging))
+    return build_atomically(target, lambda staging: _build(spec, staging))
+
+
+def build_atomically(target: Path, build: Callable[[Path], object]) -> Path:
+    """Run ``build`` in a staging folder beside ``target``, then rename it into place (another process that
+    finished first wins; ``harness-tiny.json`` marks a finished build)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.{os.getpid()}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        if spec.modality == "video":
-            from harness.models.tiny_video import build_video_twin
-
-            build_video_twin(spec.name, spec.tiny.config, spec.tiny.init_std, spec.tiny.weights_sha256, staging)
-        else:
-            _build(spec, staging)
+        build(staging)
         try:
             os.rename(staging, target)
         except OSError:  # another process finished first

@@ -178,20 +178,21 @@ TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-
 
 
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
-          chat: str | None, twin_of: str) -> ModelSpec:
+          chat: str | None, twin_of: str, revision_steps: tuple[int, ...] = ()) -> ModelSpec:
+    revisions = f"; revisions {', '.join(f'step{n}' for n in revision_steps)}" if revision_steps else ""
     return ModelSpec(
         name=name, family=family, architecture=arch, parameters=TINY_PARAMETERS[name], dtype="float32",
         license="Apache-2.0", chat_template=chat, backend="transformers",
         tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer,
-                        weights_sha256=TINY_WEIGHTS_SHA256[name]),
-        description=f"offline twin of {twin_of}: seeded random weights, real architecture",
+                        weights_sha256=TINY_WEIGHTS_SHA256[name], revision_steps=list(revision_steps)),
+        description=f"offline twin of {twin_of}: seeded random weights, real architecture{revisions}",
     )
 
 
 def _tiny_text() -> list[ModelSpec]:
     return [
         _tiny("tiny-pythia", "pythia", "GPTNeoXForCausalLM", "GPTNeoXConfig", _TINY_PYTHIA,
-              "gpt-neox", None, "pythia-70m"),
+              "gpt-neox", None, "pythia-70m", revision_steps=(0, 16, 32, 64, 128)),
         _tiny("tiny-llama-2", "llama-2", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
               None, "llama-2-7b"),
         _tiny("tiny-llama-2-chat", "llama-2", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",

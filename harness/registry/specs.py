@@ -21,6 +21,8 @@ class TinyConfig(BaseModel):
     processor: dict | None = Field(default=None, description="image processor: {'class': ..., **kwargs}")
     init_std: float = Field(default=0.2, description="spread of the seeded normal initialisation")
     weights_sha256: str | None = Field(default=None, description="recorded hash of the seeded weights")
+    revision_steps: list[int] = Field(default_factory=list, description="training steps saved as local revisions "
+                                      "``stepN`` (a short run on the memorization corpus; see tiny_training)")
 
 
 class ModelSpec(BaseModel):

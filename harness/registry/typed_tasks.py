@@ -20,6 +20,7 @@ TASK_TYPES: dict[str, str] = {
     "classification": "harness.vision.classification_task:CLASSIFICATION",
     "segmentation": "harness.vision.segmentation_task:SEGMENTATION",
     "fvd": "harness.video.fvd_task:FVD",
+    "memorization": "harness.text.memorization:MEMORIZATION",
 }
 
 

@@ -47,7 +47,8 @@ class LocalExecutor:
         job, attempt = self.queue.popleft()
         start = time.monotonic()
         try:
-            results = api.run(**job_kwargs(job, self.options), resume=attempt > 1, db=self.store.path, log=self.log)
+            results = api.run(**job_kwargs(job, self.options), resume=attempt > 1 and not job.typed,
+                              db=self.store.path, log=self.log)
         except Exception as exc:  # the sweep retries or records it
             return job, JobOutcome(describe_error(exc), [], time.monotonic() - start)
         return job, JobOutcome(None, [r["run_id"] for r in results], time.monotonic() - start)

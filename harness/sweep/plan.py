@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class Job:
     leaves: tuple[str, ...]  # leaf tasks still to evaluate; empty when the job is skipped
     finished: tuple[str, ...]  # runs that already answer the other leaves
     gpus: int  # GPUs the job asks the cluster for when it runs on GPUs
+    typed: bool = False  # harness-native tasks (memorization, vision): no --resume on retry
 
     @property
     def label(self) -> str:
@@ -35,24 +37,50 @@ def split_list(text: str | list[str] | None, flag: str) -> list[str]:
     return names
 
 
+# Pythia's published checkpoints: step0, log-spaced steps 1, 2, 4, ... 512, then every 1,000 steps to 143,000.
+PYTHIA_SCHEDULE = ["step0", *(f"step{2 ** i}" for i in range(10)), *(f"step{k}" for k in range(1000, 143001, 1000))]
+_RANGE = re.compile(r"^([A-Za-z_-]*)(\d+):([A-Za-z_-]*)(\d+):(\d+)$")
+
+
 def parse_revisions(text: str | list[str] | None) -> list[str | None]:
-    """``--revisions R1,R2``; without it, each model's default revision."""
-    return [None] if text is None else list(split_list(text, "--revisions"))
+    """``--revisions``: names (``step1000,main``), ranges (``step1000:step143000:1000``, both ends included)
+    and ``pythia-schedule``, comma-separated; without it, each model's default revision."""
+    if text is None:
+        return [None]
+    revisions: list[str | None] = []
+    for item in split_list(text, "--revisions"):
+        if item == "pythia-schedule":
+            revisions += PYTHIA_SCHEDULE
+        elif ":" in item:
+            match = _RANGE.match(item)
+            if not match or match.group(1) != match.group(3) or int(match.group(5)) < 1 \
+                    or int(match.group(2)) > int(match.group(4)):
+                raise HarnessError(f"--revisions {item!r}: a range is PREFIXSTART:PREFIXEND:STEP with START <= END, "
+                                   "e.g. step1000:step143000:1000")
+            prefix, first, last, step = match.group(1), int(match.group(2)), int(match.group(4)), int(match.group(5))
+            revisions += [f"{prefix}{n}" for n in range(first, last + 1, step)]
+        else:
+            revisions.append(item)
+    return list(dict.fromkeys(revisions))
 
 
-def _leaf_hashes(task: str, options: dict[str, Any]) -> dict[str, str]:
-    """The leaf tasks a name means and their task hashes, loaded as ``run()`` loads them."""
-    from harness.api import parse_kv, parse_seed
-    from harness.registry.typed_tasks import expand
+def _leaf_hashes(task: str, options: dict[str, Any], tiny: bool) -> tuple[dict[str, str], bool]:
+    """The leaf tasks a name means and their task hashes, computed as ``run()`` computes them; and whether they
+    are harness-native tasks (their data prepared here, with each task's built-in data)."""
+    from harness.api import _check_limit, parse_kv, parse_seed
+    from harness.registry.typed_tasks import expand, task_type
     from harness.text.tasks import load_tasks, task_folders, task_hash
 
-    if expand([task], task_folders(options.get("include_path"))) is not None:
-        raise HarnessError(f"harness sweep runs text tasks; {task!r} is a vision or video task: "
-                           "run it with harness run")
+    typed = expand([task], task_folders(options.get("include_path")))
+    if typed is not None:
+        kinds = {"gen_kwargs": parse_kv(options.get("gen_kwargs"), "--gen-kwargs")} | ({"tiny": True} if tiny else {})
+        limit = _check_limit(options.get("limit"))
+        return {t.name: task_type(t.type).content_hash(t, task_type(t.type).prepare(t, None, limit, kinds))
+                for t in typed}, True
     loaded = load_tasks([task], include_paths=options.get("include_path"), num_fewshot=options.get("num_fewshot"),
                         gen_kwargs=parse_kv(options.get("gen_kwargs"), "--gen-kwargs"),
                         fewshot_seed=parse_seed(options.get("seed"))[3], metadata=options.get("metadata"))
-    return {name: task_hash(task_obj) for name, task_obj in loaded.items()}
+    return {name: task_hash(task_obj) for name, task_obj in loaded.items()}, False
 
 
 def _fingerprint(model: str, revision: str | None, options: dict[str, Any]) -> tuple[str | None, Any]:
@@ -77,6 +105,23 @@ def _gpus(spec: Any, options: dict[str, Any]) -> int:
     return (tensor or 1) * (pipeline or 1)
 
 
+def _offered(model: str, revisions: list[str | None], log: Any) -> list[str | None]:
+    """The requested revisions a model with local revisions (tiny-pythia) has; others are kept as asked."""
+    from harness.models.tiny_training import revisions as local_revisions
+    from harness.registry import all_models
+
+    spec = all_models().get(model)
+    offered = local_revisions(spec) if spec is not None else []
+    if not offered or revisions == [None]:
+        return revisions
+    kept = [r for r in revisions if r in offered]
+    if not kept:
+        raise HarnessError(f"{model} has none of the revisions asked for; it offers {', '.join(offered)}")
+    if len(kept) < len(revisions):
+        log(f"sweep: {model} offers {', '.join(offered)}; {len(revisions) - len(kept)} other revision(s) left out")
+    return kept
+
+
 def plan_jobs(models: list[str], tasks: list[str], revisions: list[str | None], options: dict[str, Any],
               store: Store, log: Any) -> list[Job]:
     """Every (model × revision × task) job, with the leaf tasks a finished run already answers left out.
@@ -87,19 +132,23 @@ def plan_jobs(models: list[str], tasks: list[str], revisions: list[str | None], 
     from harness.api import request_hash
 
     done = store.finished_requests()
-    leaves = {task: _leaf_hashes(task, options) for task in tasks}  # bad task names fail before any job runs
+    leaves: dict[tuple[str, bool], tuple[dict[str, str], bool]] = {}
     jobs = []
     for model in models:
-        for revision in revisions:
+        for revision in _offered(model, revisions, log):
             fingerprint, spec = _fingerprint(model, revision, options)
             if fingerprint is None:
                 log(f"sweep: cannot tell which weights {model}{'@' + revision if revision else ''} names from "
                     "here (not cached, hub unreachable); its jobs run without a check for finished runs")
-            request = request_hash(options, bool(spec and spec.chat_template))
             for task in tasks:
-                found = {leaf: done.get((fingerprint, digest, request)) for leaf, digest in leaves[task].items()}
+                key = (task, bool(spec and spec.tiny))
+                if key not in leaves:  # bad task names fail here, before any job runs
+                    leaves[key] = _leaf_hashes(task, options, tiny=key[1])
+                hashes, typed = leaves[key]
+                request = request_hash(options, bool(spec and spec.chat_template) and not typed)  # as run() does
+                found = {leaf: done.get((fingerprint, digest, request)) for leaf, digest in hashes.items()}
                 jobs.append(Job(index=len(jobs), model=model, revision=revision, task=task,
                                 leaves=tuple(leaf for leaf, run_id in found.items() if run_id is None),
                                 finished=tuple(run_id for run_id in found.values() if run_id is not None),
-                                gpus=_gpus(spec, options)))
+                                gpus=_gpus(spec, options), typed=typed))
     return jobs

@@ -8,12 +8,12 @@ preprocessed first, a warm-up batch runs untimed, then every batch is timed (syn
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.metrics.rows import mean_row
 from harness.vision.datasets import ImageSet, label_ids
 
 METRICS = ["top1", "top5", "images_per_s", "gflops", "params"]
@@ -45,14 +45,6 @@ def gflops_per_image(model: Any, pixels: Any) -> float:
     with counter, torch.no_grad():
         model(pixel_values=pixels[:1])
     return counter.get_total_flops() / 1e9
-
-
-def _mean_row(task: str, metric: str, values: list[float]) -> dict[str, Any]:
-    n = len(values)
-    mean = sum(values) / n
-    stderr = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else None
-    return {"task": task, "metric": metric, "filter": "none", "value": mean, "stderr": stderr, "n": n,
-            "higher_is_better": True}
 
 
 def evaluate(model_path: str, dataset: ImageSet, task: str, *, device: str, dtype: Any, batch_size: int,
@@ -106,7 +98,7 @@ def evaluate(model_path: str, dataset: ImageSet, task: str, *, device: str, dtyp
             outcome.samples += rows
     params = sum(p.numel() for p in model.parameters())
     flops = gflops_per_image(model, batches[0].to(device, torch_dtype))
-    outcome.metrics = [_mean_row(task, "top1", top1), _mean_row(task, "top5", top5)] + [
+    outcome.metrics = [mean_row(task, "top1", top1), mean_row(task, "top5", top5)] + [
         {"task": task, "metric": name, "filter": "none", "value": float(value), "stderr": None, "n": len(top1),
          "higher_is_better": higher}
         for name, value, higher in (("images_per_s", len(top1) / max(outcome.seconds, 1e-9), True),

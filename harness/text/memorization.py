@@ -1,0 +1,151 @@
+"""The ``memorization`` task type: k-extractable memorization, as the Pythia paper measures it.
+
+Each document's first ``prompt_tokens + continuation_tokens`` tokens (the text's own tokens, no BOS) form a
+sequence; the model is prompted with the first ``prompt_tokens`` and decodes ``continuation_tokens`` greedily,
+never stopping early. ``memorized`` is 1 when all of them equal the document's, ``matching_prefix`` counts how
+many do before the first difference. Documents too short to hold a sequence are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.metrics.rows import mean_row
+from harness.registry.typed_tasks import TypedTask
+
+
+@dataclass
+class Outcome:
+    """Per-sequence rows and metrics of one memorization run."""
+
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def read_corpus(path: Path) -> list[dict[str, Any]]:
+    """One document per line: a JSON object with ``text`` (other keys are kept), or a JSON string."""
+    if not path.is_file():
+        raise HarnessError(f"--data {path}: no such file; give a JSONL corpus, one document per line")
+    docs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"{path} line {number}: not JSON ({exc.msg}); write one document per line") from exc
+        doc = {"text": value} if isinstance(value, str) else value
+        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+            raise HarnessError(f"{path} line {number}: expected a string or an object with a \"text\" string")
+        docs.append(doc)
+    if not docs:
+        raise HarnessError(f"{path} holds no documents")
+    return docs
+
+
+def greedy_continuations(model: Any, prompts: Any, length: int) -> Any:
+    """``length`` greedily decoded tokens after each prompt (equal-length prompts, no early stop)."""
+    import torch
+
+    with torch.inference_mode():
+        out = model(input_ids=prompts, use_cache=True)
+        tokens = [out.logits[:, -1].argmax(-1)]
+        for _ in range(length - 1):
+            out = model(input_ids=tokens[-1][:, None], past_key_values=out.past_key_values, use_cache=True)
+            tokens.append(out.logits[:, -1].argmax(-1))
+    return torch.stack(tokens, dim=1)
+
+
+class MemorizationType:
+    """Does a causal LM reproduce the sequences of a corpus from their prefixes?"""
+
+    name = "memorization"
+    modality = "text"
+    metrics = ("memorized", "matching_prefix")
+
+    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+                options: dict[str, Any]) -> dict[str, Any]:
+        """The corpus (``--data corpus.jsonl``, else the task's own) and the sequence lengths."""
+        from harness.resources import tasks_dir
+
+        path = Path(data) if data is not None else tasks_dir() / str(task.dataset)
+        docs = read_corpus(path)
+        if limit is not None:
+            docs = docs[:int(limit) if limit >= 1 else max(1, int(len(docs) * limit))]
+        k_prompt = int(task.options.get("prompt_tokens", 32))
+        k_continuation = int(task.options.get("continuation_tokens", 32))
+        return {"docs": docs, "settings": {"corpus": path.name, "prompt_tokens": k_prompt,
+                                           "continuation_tokens": k_continuation,
+                                           "corpus_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}}
+
+    def validate(self, model_path: str, prepared: dict[str, Any]) -> None:
+        """Every model with a tokenizer can be asked."""
+
+    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+        """Hash of the task definition and every document."""
+        digest = hashlib.sha256(task.model_dump_json().encode())
+        for doc in prepared["docs"]:
+            digest.update(json.dumps(doc, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
+                 batch_size: int, on_batch: Any) -> Outcome:
+        """Prompt with each sequence's prefix, decode greedily, compare token by token."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        k_prompt = prepared["settings"]["prompt_tokens"]
+        k_total = k_prompt + prepared["settings"]["continuation_tokens"]
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
+        sequences = [(i, tokenizer(doc["text"], add_special_tokens=False)["input_ids"][:k_total])
+                     for i, doc in enumerate(prepared["docs"])]
+        kept = [(i, ids) for i, ids in sequences if len(ids) == k_total]
+        if not kept:
+            raise HarnessError(f"no document of {prepared['settings']['corpus']} has {k_total} tokens; "
+                               "memorization needs longer documents")
+        prepared["settings"]["skipped_short"] = len(sequences) - len(kept)
+        outcome = Outcome()
+        memorized, prefixes = [], []
+        started = time.perf_counter()
+        for start in range(0, len(kept), batch_size):
+            batch = kept[start:start + batch_size]
+            ids = torch.tensor([seq for _, seq in batch], device=device)
+            generated = greedy_continuations(model, ids[:, :k_prompt], k_total - k_prompt).tolist()
+            rows = []
+            for (doc_id, seq), tokens in zip(batch, generated, strict=True):
+                truth = seq[k_prompt:]
+                matching = next((n for n, (a, b) in enumerate(zip(tokens, truth)) if a != b), len(truth))
+                scores = {"memorized": float(matching == len(truth)), "matching_prefix": float(matching)}
+                memorized.append(scores["memorized"])
+                prefixes.append(scores["matching_prefix"])
+                rows.append({"doc_id": doc_id, "prompt": tokenizer.decode(seq[:k_prompt]),
+                             "target": tokenizer.decode(truth), "prediction": tokenizer.decode(tokens),
+                             "metrics": scores, "doc": {**prepared["docs"][doc_id], "generated_ids": tokens,
+                                                        "target_ids": truth}})
+            on_batch(rows)
+            outcome.samples += rows
+        outcome.seconds = time.perf_counter() - started
+        outcome.metrics = [mean_row(task.name, "memorized", memorized, None),
+                           mean_row(task.name, "matching_prefix", prefixes, None)]
+        return outcome
+
+    @staticmethod
+    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+        """A scored sequence as a store sample."""
+        return {"doc_id": row["doc_id"], "output_type": "memorization", "input": row["prompt"], "choices": None,
+                "target": row["target"], "prediction": row["prediction"], "loglikelihoods": None,
+                "raw_output": row["prediction"], "loglikelihood": None, "token_count": None,
+                "metrics": row["metrics"], "doc": row["doc"]}
+
+
+MEMORIZATION = MemorizationType()
