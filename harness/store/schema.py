@@ -6,7 +6,7 @@ version appends a step and never edits an old one.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -80,7 +80,13 @@ CREATE TABLE sweep_jobs (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+# v5: what a run cost: seconds to load the model, peak memory while it ran (MiB; GPU or resident set size).
+_V5 = """
+ALTER TABLE runs ADD COLUMN load_s DOUBLE;
+ALTER TABLE runs ADD COLUMN peak_memory_mb DOUBLE;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 
 
 def current_version(conn) -> int:

@@ -85,13 +85,16 @@ def _leaf_hashes(task: str, options: dict[str, Any], tiny: bool) -> tuple[dict[s
 
 def _fingerprint(model: str, revision: str | None, options: dict[str, Any]) -> tuple[str | None, Any]:
     """What ``run()`` will record as the model fingerprint, known before any weights load."""
-    from harness.models.resolve import planned_fingerprint, split_revision
+    from harness.models.resolve import planned_fingerprint, split_revision, variant_fingerprint
     from harness.registry import all_models
 
     if options.get("backend") == "openai":
         base = split_revision(model, revision)[0]
         return f"openai:{(options.get('base_url') or '').rstrip('/')}#{model}", all_models().get(base)
-    return planned_fingerprint(model, revision)
+    fingerprint, spec = planned_fingerprint(model, revision)
+    if fingerprint is not None and (options.get("adapter") or options.get("quantization")):
+        fingerprint = variant_fingerprint(fingerprint, options.get("adapter"), options.get("quantization"))
+    return fingerprint, spec
 
 
 def _gpus(spec: Any, options: dict[str, Any]) -> int:
