@@ -176,7 +176,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         skip_finished: bool = False, data: str | None = None, images: str | None = None, prompt: str | None = None,
         clicks: int | None = None, coco_eval: str | None = None, generated: str | None = None,
         reference: str | None = None, i3d: str | None = None, num_generated: int | None = None,
-        num_reference: int | None = None, videomae: str | None = None, db: str | Path | None = None,
+        num_reference: int | None = None, videomae: str | None = None, beta: float | None = None,
+        db: str | Path | None = None,
         quiet: bool = False,
         log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """Evaluate ``model`` on ``task`` (names, groups or comma lists) and store one run per leaf task.
@@ -193,7 +194,8 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     instances file with ``images`` for segmentation), ``prompt``, ``clicks`` and ``coco_eval`` set segmentation
     prompts and the AP engine; ``generated``, ``reference``, ``i3d``, ``num_generated`` and ``num_reference`` set
     FVD (``model`` may be None when ``generated`` gives the videos); ``videomae`` (a VideoMAE checkpoint
-    folder) adds the content-debiased ``cd_fvd``. ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to
+    folder) adds the content-debiased ``cd_fvd``. For ``preference`` tasks ``reference`` names the reference
+    model (default: the registry's ``dpo_reference``) and ``beta`` DPO's β (0.1). ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to
     vLLM (on GPUs the tensor-parallel size defaults to the registry's ``min_gpus``); ``data_parallel_size`` splits
     each task's requests across that many engines, Ray actors built once for the whole call. ``adapter`` (a
     peft LoRA folder) and ``quantization`` (``nf4`` or ``int8``, bitsandbytes on a GPU) change the weights the
@@ -234,17 +236,17 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
                          options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval,
                                   "generated": generated, "reference": reference, "i3d": i3d,
                                   "num_generated": num_generated, "num_reference": num_reference,
-                                  "videomae": videomae, "gen_kwargs": generation},
+                                  "videomae": videomae, "gen_kwargs": generation, "beta": beta},
                          tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
     if model is None:
         raise HarnessError("--model is required (only 'fvd' with --generated DIR scores videos without one)")
     typed_only = {"--images": images, "--prompt": prompt, "--clicks": clicks, "--coco-eval": coco_eval,
-                  "--generated": generated, "--reference": reference, "--i3d": i3d,
+                  "--generated": generated, "--reference": reference, "--i3d": i3d, "--beta": beta,
                   "--num-generated": num_generated, "--num-reference": num_reference, "--videomae": videomae}
     if any(v is not None for v in typed_only.values()):
         flags = ", ".join(k for k, v in typed_only.items() if v is not None)
-        raise HarnessError(f"{flags} only apply to vision and video tasks")
+        raise HarnessError(f"{flags} only apply to harness-native tasks (preference, memorization, vision, video)")
     if data is not None:
         raise HarnessError("--data gives a vision or video task its images; text tasks read their data from "
                            "their YAML (public datasets: --metadata '{\"data_path\": FILE}')")

@@ -69,7 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 model=args.model, task=args.task, revision=args.revision, data=args.data, images=args.images,
                 prompt=args.prompt, clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated,
                 reference=args.reference, i3d=args.i3d, num_generated=args.num_generated,
-                num_reference=args.num_reference, videomae=args.videomae, resume=args.resume, db=args.db,
+                num_reference=args.num_reference, videomae=args.videomae, beta=args.beta, resume=args.resume,
+                db=args.db,
                 **_eval_options(args))
     finally:
         api.release_engines()  # shut vLLM's engine down before the interpreter does (it can abort at exit)
@@ -367,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="segmentation: mask AP engine (default pycocotools; faster-coco-eval gives identical stats)")
     p.add_argument("--generated", metavar="DIR", help="fvd: score these videos (mp4/webm/gif, .npy, frame folders); "
                    "no --model needed")
-    p.add_argument("--reference", metavar="DIR", help="fvd: reference videos (default: built-in moving shapes)")
+    p.add_argument("--reference", metavar="DIR|MODEL", help="fvd: reference videos (default: built-in moving "
+                   "shapes); preference: the reference model of DPO's reward (default: the registry's)")
+    p.add_argument("--beta", type=float, help="preference: DPO's β for the reward margin (default 0.1)")
     p.add_argument("--i3d", metavar="FILE", help="fvd: I3D weights (i3d_torchscript.pt or a state dict; 'random' "
                    "checks the pipeline only)")
     p.add_argument("--num-generated", type=int, metavar="N", help="fvd: generated clips (default 2048)")

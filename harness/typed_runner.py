@@ -34,6 +34,7 @@ def run_typed(tasks: list[TypedTask], *, model: str | None, revision: str | None
     if model is None and needs_model:
         raise HarnessError("--model is required (only 'fvd' with --generated DIR scores videos without one)")
     resolved = resolve_model(model, revision) if model is not None else None
+    options = options | {"model": model}
     if resolved is not None and resolved.spec and resolved.spec.tiny:
         options = options | {"tiny": True}
     for kind in kinds:

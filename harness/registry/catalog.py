@@ -60,10 +60,11 @@ def _llama2() -> list[ModelSpec]:
 
 
 def _text(name: str, family: str, hub_id: str, arch: str, params: int, license: str,
-          chat: str | None = None, description: str = "", min_gpus: int = 1) -> ModelSpec:
+          chat: str | None = None, description: str = "", min_gpus: int = 1,
+          dpo_reference: str | None = None) -> ModelSpec:
     return ModelSpec(name=name, family=family, hub_id=hub_id, architecture=arch, parameters=params,
                      dtype="bfloat16", license=license, chat_template=chat, backend="vllm",
-                     description=description, min_gpus=min_gpus)
+                     description=description, min_gpus=min_gpus, dpo_reference=dpo_reference)
 
 
 def _mistral_family() -> list[ModelSpec]:
@@ -89,8 +90,10 @@ def _students() -> list[ModelSpec]:
         _text("vicuna-7b", "vicuna", "lmsys/vicuna-7b-v1.5", "LlamaForCausalLM", 6_738_415_616,
               "llama2", chat="vicuna", description="imitation model fine-tuned on ShareGPT"),
         *(_text(name, "zephyr", "HuggingFaceH4/zephyr-7b-beta", "MistralForCausalLM", 7_241_732_096, "MIT",
-                chat="zephyr", description="distilled DPO student of Mistral-7B")
+                chat="zephyr", description="distilled DPO student of Mistral-7B", dpo_reference="mistral-7b-sft-beta")
           for name in ("zephyr-7b-beta", "zephyr-7b")),  # zephyr-7b: the first name, kept
+        _text("mistral-7b-sft-beta", "mistral", "HuggingFaceH4/mistral-7b-sft-beta", "MistralForCausalLM",
+              7_241_732_096, "MIT", chat="zephyr", description="the SFT model zephyr-7b-beta was DPO-trained from"),
     ]
 
 
@@ -178,11 +181,12 @@ TINY_PARAMETERS = {"tiny-pythia": 658_944, "tiny-llama-2": 590_464, "tiny-llama-
 
 
 def _tiny(name: str, family: str, arch: str, config_class: str, config: dict, tokenizer: str,
-          chat: str | None, twin_of: str, revision_steps: tuple[int, ...] = ()) -> ModelSpec:
+          chat: str | None, twin_of: str, revision_steps: tuple[int, ...] = (),
+          dpo_reference: str | None = None) -> ModelSpec:
     revisions = f"; revisions {', '.join(f'step{n}' for n in revision_steps)}" if revision_steps else ""
     return ModelSpec(
         name=name, family=family, architecture=arch, parameters=TINY_PARAMETERS[name], dtype="float32",
-        license="Apache-2.0", chat_template=chat, backend="transformers",
+        license="Apache-2.0", chat_template=chat, backend="transformers", dpo_reference=dpo_reference,
         tiny=TinyConfig(config_class=config_class, config=config, tokenizer=tokenizer,
                         weights_sha256=TINY_WEIGHTS_SHA256[name], revision_steps=list(revision_steps)),
         description=f"offline twin of {twin_of}: seeded random weights, real architecture{revisions}",
@@ -208,7 +212,7 @@ def _tiny_text() -> list[ModelSpec]:
         _tiny("tiny-vicuna", "vicuna", "LlamaForCausalLM", "LlamaConfig", _TINY_LLAMA, "llama",
               "vicuna", "vicuna-7b"),
         _tiny("tiny-zephyr", "zephyr", "MistralForCausalLM", "MistralConfig", _TINY_MISTRAL, "llama",
-              "zephyr", "zephyr-7b"),
+              "zephyr", "zephyr-7b", dpo_reference="tiny-mistral"),
     ]
 
 

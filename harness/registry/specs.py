@@ -42,6 +42,8 @@ class ModelSpec(BaseModel):
     backend: BackendName = "transformers"
     revision: str | None = None
     gated: bool = False
+    dpo_reference: str | None = Field(default=None, description="the model a DPO-trained model was trained from "
+                                      "(its reference policy): the preference task's default --reference")
     min_gpus: int = Field(default=1, ge=1, description="80 GB GPUs needed in bfloat16: the weights plus a working "
                           "KV cache (vLLM's --tensor-parallel-size defaults to it)")
     tiny: TinyConfig | None = None

@@ -8,6 +8,7 @@ lazily), so a new modality registers a runner here rather than adding a branch t
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,17 @@ TASK_TYPES: dict[str, str] = {
     "segmentation": "harness.vision.segmentation_task:SEGMENTATION",
     "fvd": "harness.video.fvd_task:FVD",
     "memorization": "harness.text.memorization:MEMORIZATION",
+    "preference": "harness.text.preference:PREFERENCE",
 }
+
+
+@dataclass
+class Outcome:
+    """What a task type's ``evaluate`` returns: per-sample rows, metric rows, and seconds spent evaluating."""
+
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 class TypedTask(BaseModel):

@@ -11,43 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.metrics.rows import mean_row
-from harness.registry.typed_tasks import TypedTask
-
-
-@dataclass
-class Outcome:
-    """Per-sequence rows and metrics of one memorization run."""
-
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
+from harness.registry.typed_tasks import Outcome, TypedTask
+from harness.text.jsonl import read_records, task_data
 
 
 def read_corpus(path: Path) -> list[dict[str, Any]]:
     """One document per line: a JSON object with ``text`` (other keys are kept), or a JSON string."""
-    if not path.is_file():
-        raise HarnessError(f"--data {path}: no such file; give a JSONL corpus, one document per line")
-    docs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"{path} line {number}: not JSON ({exc.msg}); write one document per line") from exc
+    def document(value: Any) -> dict[str, Any] | None:
         doc = {"text": value} if isinstance(value, str) else value
-        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-            raise HarnessError(f"{path} line {number}: expected a string or an object with a \"text\" string")
-        docs.append(doc)
-    if not docs:
-        raise HarnessError(f"{path} holds no documents")
-    return docs
+        return doc if isinstance(doc, dict) and isinstance(doc.get("text"), str) else None
+
+    return read_records(path, "documents", document, "a string or an object with a \"text\" string")
 
 
 def greedy_continuations(model: Any, prompts: Any, length: int) -> Any:
@@ -73,12 +52,7 @@ class MemorizationType:
     def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """The corpus (``--data corpus.jsonl``, else the task's own) and the sequence lengths."""
-        from harness.resources import tasks_dir
-
-        path = Path(data) if data is not None else tasks_dir() / str(task.dataset)
-        docs = read_corpus(path)
-        if limit is not None:
-            docs = docs[:int(limit) if limit >= 1 else max(1, int(len(docs) * limit))]
+        path, docs = task_data(task.dataset, data, limit, read_corpus)
         k_prompt = int(task.options.get("prompt_tokens", 32))
         k_continuation = int(task.options.get("continuation_tokens", 32))
         return {"docs": docs, "settings": {"corpus": path.name, "prompt_tokens": k_prompt,
