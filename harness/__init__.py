@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("run", "sweep", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag", "untag", "tags", "leaderboards",
-        "leaderboard", "compare", "gate", "export_baseline")
+_API = ("run", "sweep", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag", "untag", "tags",
+        "leaderboards", "leaderboard", "compare", "gate", "export_baseline")
 __all__ = [*_API, "HarnessError", "__version__"]
 
 from harness.errors import HarnessError  # noqa: E402

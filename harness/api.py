@@ -195,9 +195,10 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
     prompts and the AP engine; ``generated``, ``reference``, ``i3d``, ``num_generated`` and ``num_reference`` set
     FVD (``model`` may be None when ``generated`` gives the videos); ``videomae`` (a VideoMAE checkpoint
     folder) adds the content-debiased ``cd_fvd``. For ``preference`` tasks ``reference`` names the reference
-    model (default: the registry's ``dpo_reference``) and ``beta`` DPO's β (0.1). ``tensor_parallel_size`` and ``pipeline_parallel_size`` go to
-    vLLM (on GPUs the tensor-parallel size defaults to the registry's ``min_gpus``); ``data_parallel_size`` splits
-    each task's requests across that many engines, Ray actors built once for the whole call. ``adapter`` (a
+    model (default: the registry's ``dpo_reference``) and ``beta`` DPO's β (0.1). ``tensor_parallel_size`` and
+    ``pipeline_parallel_size`` go to vLLM (on GPUs the tensor-parallel size defaults to the registry's
+    ``min_gpus``); ``data_parallel_size`` splits each task's requests across that many engines, Ray actors built
+    once for the whole call. ``adapter`` (a
     peft LoRA folder) and ``quantization`` (``nf4`` or ``int8``, bitsandbytes on a GPU) change the weights the
     transformers backend loads; both are part of the model fingerprint. Every run records its load time and
     peak memory.
@@ -765,6 +766,6 @@ def export_baseline(run_refs: list[str], out: str | Path, db: str | Path | None 
     return write_baseline(from_store(store, ids), Path(out), __version__)
 
 
-__all__ = ["run", "sweep", "request_hash", "runs", "show", "delete", "export", "models", "tasks", "doctor", "release_engines", "parse_seed",
-           "parse_kv", "tag", "untag", "tags", "leaderboards", "leaderboard", "compare", "gate", "export_baseline",
-           "SCHEMA_VERSION"]
+__all__ = ["run", "sweep", "request_hash", "runs", "show", "delete", "export", "models", "tasks", "doctor",
+           "release_engines", "parse_seed", "parse_kv", "tag", "untag", "tags", "leaderboards", "leaderboard",
+           "compare", "gate", "export_baseline", "SCHEMA_VERSION"]

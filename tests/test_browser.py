@@ -105,9 +105,9 @@ def test_the_table_sorts_when_a_header_is_clicked(site, browser_page):
     page.click("#leaderboard thead th:nth-child(4)")  # parameters: by number, not by text
     sizes = page.eval_on_selector_all("#leaderboard tbody td:nth-child(4)", "cs => cs.map(c => Number(c.dataset.sort))")
     assert sizes == sorted(sizes) and len(set(sizes)) == 3
-    for descending in (False, True):  # score: missing last in both directions
-        page.click("#leaderboard thead th:nth-child(5)")
-        scores = _column(page, 5)
+    for descending in (False, True):  # score (after memory): missing last in both directions
+        page.click("#leaderboard thead th:nth-child(6)")
+        scores = _column(page, 6)
         numbers = [float(s) for s in scores[:-1]]
         assert scores[-1] == "" and numbers == sorted(numbers, reverse=descending)
     assert page.problems == []

@@ -86,7 +86,7 @@ def test_content_debiased_fvd_with_a_videomae_encoder(tmp_path):
     (["--task", "fvd"], "--model is required"),
     (["--task", "fvd", "--generated", "/no/such/dir", "--i3d", "random"], "not a folder of videos"),
     (["--model", "tiny-video-ldm", "--task", "fvd", "--i3d", "/no/i3d.pt"], "I3D weights not found at /no/i3d.pt"),
-    (["--model", "tiny-pythia", "--task", "finance_headline", "--generated", "x"], "only apply to vision and video"),
+    (["--model", "tiny-pythia", "--task", "finance_headline", "--generated", "x"], "only apply to harness-native tasks"),
 ])
 def test_bad_video_input_is_one_line_and_stores_nothing(tmp_path, args, message):
     db = tmp_path / "s.duckdb"

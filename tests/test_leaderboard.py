@@ -56,7 +56,8 @@ def test_the_shipped_definitions_load_and_are_listed():
     boards = cli_json("leaderboard", "--format", "json")
     assert "llm-2023" in {b["name"] for b in boards}
     board = load_leaderboard("llm-2023")
-    assert [g.name for g in board.groups] == ["finance", "reasoning", "factuality", "imitation"]
+    assert {"llm-2023", "pythia", "vision", "segmentation", "video"} <= {b["name"] for b in boards}
+    assert [g.name for g in board.groups] == ["finance", "reasoning", "factuality", "imitation", "preference"]
     assert [g.name for g in board.scored_groups] == ["finance", "reasoning", "factuality"]
     assert {"finance_sentiment", "finance_numeric", "finance_headline", "reasoning_arithmetic",
             "reasoning_navigate_cot", "factuality_misconceptions", "factuality_imitation_gap"} <= set(board.tasks)

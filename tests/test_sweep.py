@@ -79,7 +79,7 @@ def test_a_failing_job_is_retried_then_recorded_and_the_sweep_goes_on(db):
     (["--executor", "local", "--address", "auto"], "--address joins a Ray cluster"),
     (["--workers", "2"], "--workers needs --executor ray"),
     (["--max-retries", "-1"], "--max-retries -1 must be 0 or more"),
-    (["--revisions", "step1000"], "tiny twin and has no revisions"),
+    (["--revisions", "step1000"], "tiny-pythia has none of the revisions asked for; it offers step0"),
     (["--limit", "0"], "--limit 0 must be positive"),
 ])
 def test_bad_sweep_input_is_one_line_before_any_job(db, args, message):

@@ -129,3 +129,20 @@ def test_sweep_lists_are_parsed_like_task_lists():
     assert parse_revisions("step1000, step2000") == ["step1000", "step2000"]
     with pytest.raises(HarnessError, match="--models: give at least one name"):
         split_list(" , ", "--models")
+
+
+def test_a_bundled_tag_moves_to_the_newer_run_of_the_same_model_and_task(tmp_path):
+    target = Store(tmp_path / "driver.duckdb")
+    ids = []
+    for n, task in enumerate(("finance_sentiment,finance_numeric", "finance_sentiment")):
+        worker = Store(tmp_path / f"worker{n}.duckdb")
+        harness.run(model="tiny-pythia", task=task, limit=2, db=worker.path, tag="release", quiet=True,
+                    log=lambda _: None)
+        ids.append(all_run_ids(worker))
+        record_job(target, {"sweep_id": "s", "job": n, "model": "tiny-pythia", "revision": None, "task": task,
+                            "status": "finished", "attempts": 1, "error": None, "run_ids": ids[-1],
+                            "executor": "ray", "seconds": 1.0}, dump_runs(worker, ids[-1]))
+    tagged = set(harness.tags(db=target.path)[0]["runs"])
+    newest_sentiment = ids[1][0]
+    first = {harness.show(r, db=target.path)["run"]["task"]: r for r in ids[0]}
+    assert tagged == {newest_sentiment, first["finance_numeric"]}

@@ -25,6 +25,10 @@ STALE_AFTER = timedelta(minutes=10)
 HOSTNAME = socket.gethostname()
 SAMPLE_COLUMNS = ["run_id", "task", "doc_id", "output_type", "input", "choices", "target", "prediction",
                   "loglikelihoods", "raw_output", "loglikelihood", "token_count", "metrics", "doc"]
+# Before a run takes a tag: untag the runs of the same model and task (a tag names one run of each).
+UNTAG_SAME_MODEL_AND_TASK = ("DELETE FROM tags WHERE tag = ? AND run_id IN (SELECT other.run_id FROM runs other "
+                             "JOIN runs this ON other.model = this.model AND other.task = this.task "
+                             "WHERE this.run_id = ?)")
 REQUEST_COLUMNS = ["run_id", "doc_id", "idx", "repeat", "request_type", "arguments", "response", "cache_key"]
 
 
@@ -153,9 +157,7 @@ class Store:
             full = [self._match(conn, rid) for rid in run_ids]
             conn.execute("BEGIN TRANSACTION")
             for run_id in full:
-                conn.execute("DELETE FROM tags WHERE tag = ? AND run_id IN (SELECT other.run_id FROM runs other "
-                             "JOIN runs this ON other.model = this.model AND other.task = this.task "
-                             "WHERE this.run_id = ?)", [name, run_id])
+                conn.execute(UNTAG_SAME_MODEL_AND_TASK, [name, run_id])
                 conn.execute("INSERT INTO tags VALUES (?, ?, ?)", [name, run_id, utcnow()])
             conn.execute("COMMIT")
         return full

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.store import Store, utcnow
+from harness.store import UNTAG_SAME_MODEL_AND_TASK, Store, utcnow
 
 RUN_TABLES = ("runs", "metrics", "samples", "requests", "tags")
 Bundle = dict[str, Any]  # table name -> pyarrow.Table of that table's rows
@@ -42,6 +42,9 @@ def record_job(store: Store, job: dict[str, Any], bundle: Bundle | None = None) 
     with store.writing() as conn:
         conn.execute("BEGIN TRANSACTION")
         for table, rows in (bundle or {}).items():
+            if table == "tags":  # a tag names one run per model and task: a newer one moves it
+                for tag, run_id in zip(rows.column("tag").to_pylist(), rows.column("run_id").to_pylist()):
+                    conn.execute(UNTAG_SAME_MODEL_AND_TASK, [tag, run_id])
             if rows.num_rows:
                 conn.register("bundle_rows", rows)
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM bundle_rows")
