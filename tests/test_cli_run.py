@@ -69,12 +69,15 @@ def test_store_holds_every_sample_request_and_metric(finance_store):
 
 def test_show_json_shape(finance_store):
     db, _ = finance_store
-    run_id = cli_json("runs", "--format", "json", "--db", str(db))[0]["run_id"]
+    ids = [r["run_id"] for r in cli_json("runs", "--format", "json", "--db", str(db))]
+    run_id = ids[0]
     shown = cli_json("show", run_id, "--format", "json", "--db", str(db))
     assert set(shown) == {"run", "metrics"}
     assert shown["run"]["run_id"] == run_id
     assert shown["metrics"] and set(shown["metrics"][0]) >= {"task", "metric", "filter", "value", "stderr", "n"}
-    assert cli_json("show", run_id[:17], "--format", "json", "--db", str(db))["run"]["run_id"] == run_id
+    # the shortest prefix no other run shares (runs started in the same second share 16 characters)
+    prefix = next(run_id[:n] for n in range(16, len(run_id) + 1) if sum(i.startswith(run_id[:n]) for i in ids) == 1)
+    assert cli_json("show", prefix, "--format", "json", "--db", str(db))["run"]["run_id"] == run_id
 
 
 def test_mixtral_run_json_and_matching_sample_scores(db):
