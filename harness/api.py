@@ -29,10 +29,13 @@ IMITATION_TASK = "factuality_imitation_gap"
 _UNHASHED_SETTINGS = {"batch_size", "device", "data_parallel_size", "request_hash"}
 # The run() arguments that can change outputs, hashed as given (``request_hash``): ``harness sweep`` skips a job
 # when a finished run has the same model fingerprint, task hash and request hash, without loading the model.
+# The run() arguments harness-native task types (vision, video, preference) read, besides --data.
+TYPED_OPTIONS = ("images", "prompt", "clicks", "coco_eval", "generated", "reference", "i3d", "num_generated",
+                 "num_reference", "videomae", "beta")
 REQUEST_KEYS = ("backend", "device", "dtype", "limit", "num_fewshot", "seed", "model_args", "gen_kwargs",
                 "apply_chat_template", "system_instruction", "prompt_strategy", "fewshot_as_multiturn", "metadata",
                 "tensor_parallel_size", "pipeline_parallel_size", "max_model_len", "base_url", "teacher",
-                "teacher_base_url")
+                "teacher_base_url", "data", *TYPED_OPTIONS)
 
 
 def _log(message: str) -> None:
@@ -141,6 +144,12 @@ def settings_hash(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def typed_options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The options a harness-native task type's ``prepare`` gets, from ``run()``'s arguments (absent ones None)."""
+    return {key: arguments.get(key) for key in TYPED_OPTIONS} | {
+        "gen_kwargs": parse_kv(arguments.get("gen_kwargs"), "--gen-kwargs")}
+
+
 def request_hash(options: dict[str, Any], chat_default: bool) -> str:
     """Hash of what a ``run()`` call asks for: ``options`` (any of ``REQUEST_KEYS``; the rest take ``run()``'s
     defaults), aliases and text forms normalised, the chat template on or off as the registry defaults it."""
@@ -234,10 +243,7 @@ def run(model: str | None, task: str | list[str], *, backend: str = "auto", batc
         store.ensure_ready()
         return run_typed(typed, model=model, revision=revision, device=device, dtype=dtype, batch_size=batch_size,
                          limit=limit, data=data, request_hash=request_hash(requested, chat_default=False),
-                         options={"images": images, "prompt": prompt, "clicks": clicks, "coco_eval": coco_eval,
-                                  "generated": generated, "reference": reference, "i3d": i3d,
-                                  "num_generated": num_generated, "num_reference": num_reference,
-                                  "videomae": videomae, "gen_kwargs": generation, "beta": beta},
+                         options=typed_options(requested),
                          tag=tag, store=store, log=log,
                          common={"versions": json.dumps(_versions("transformers")), "git_commit": _git_commit()})
     if model is None:

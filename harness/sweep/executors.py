@@ -14,7 +14,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.store import Store
 from harness.sweep.plan import Job
-from harness.distributed.cluster import unwrap
+from harness.distributed.cluster import cluster_gpus, connect, unwrap
 from harness.sweep.worker import JobOutcome, describe_error, run_job
 
 
@@ -65,8 +65,6 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, address: str | None, options: dict[str, Any], workers: int | None) -> None:
-        from harness.distributed.cluster import cluster_gpus, connect
-
         self.ray = connect(address)
         self.options = options
         self.on_gpu = options.get("device", "auto") != "cpu" and cluster_gpus(self.ray) > 0
@@ -96,15 +94,10 @@ class RayExecutor:
         except self.ray.exceptions.RayTaskError as exc:  # raised outside run(): the cause is the error
             return job, JobOutcome(describe_error(unwrap(self.ray, exc)), [], 0.0)
         except self.ray.exceptions.RayError as exc:  # the worker died (killed, out of memory, node lost)
-            return job, JobOutcome(f"{type(exc).__name__}: {_first_line(exc)}", [], 0.0)
+            return job, JobOutcome(describe_error(exc), [], 0.0)
 
     def close(self) -> None:
         """Cancel what is still running (an interrupted sweep)."""
         for ref in self.pending:
             self.ray.cancel(ref, force=True)
         self.pending.clear()
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return lines[0].strip() if lines else ""

@@ -67,15 +67,15 @@ def parse_revisions(text: str | list[str] | None) -> list[str | None]:
 def _leaf_hashes(task: str, options: dict[str, Any], tiny: bool) -> tuple[dict[str, str], bool]:
     """The leaf tasks a name means and their task hashes, computed as ``run()`` computes them; and whether they
     are harness-native tasks (their data prepared here, with each task's built-in data)."""
-    from harness.api import _check_limit, parse_kv, parse_seed
+    from harness.api import _check_limit, parse_kv, parse_seed, typed_options
     from harness.registry.typed_tasks import expand, task_type
     from harness.text.tasks import load_tasks, task_folders, task_hash
 
     typed = expand([task], task_folders(options.get("include_path")))
     if typed is not None:
-        kinds = {"gen_kwargs": parse_kv(options.get("gen_kwargs"), "--gen-kwargs")} | ({"tiny": True} if tiny else {})
-        limit = _check_limit(options.get("limit"))
-        return {t.name: task_type(t.type).content_hash(t, task_type(t.type).prepare(t, None, limit, kinds))
+        kinds = typed_options(options) | ({"tiny": True} if tiny else {})
+        limit, data = _check_limit(options.get("limit")), options.get("data")
+        return {t.name: task_type(t.type).content_hash(t, task_type(t.type).prepare(t, data, limit, kinds))
                 for t in typed}, True
     loaded = load_tasks([task], include_paths=options.get("include_path"), num_fewshot=options.get("num_fewshot"),
                         gen_kwargs=parse_kv(options.get("gen_kwargs"), "--gen-kwargs"),

@@ -43,3 +43,13 @@ def task_data(dataset: str | None, data: str | None, limit: int | float | None,
     if limit is not None:
         records = records[:int(limit) if limit >= 1 else max(1, int(len(records) * limit))]
     return path, records
+
+
+def records_hash(task: Any, records: list[dict]) -> str:
+    """Hash of a harness-native task's definition and every record it reads."""
+    import hashlib
+
+    digest = hashlib.sha256(task.model_dump_json().encode())
+    for record in records:
+        digest.update(json.dumps(record, sort_keys=True).encode())
+    return digest.hexdigest()

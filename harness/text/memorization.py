@@ -9,7 +9,6 @@ many do before the first difference. Documents too short to hold a sequence are 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.metrics.rows import mean_row
 from harness.registry.typed_tasks import Outcome, TypedTask
-from harness.text.jsonl import read_records, task_data
+from harness.text.jsonl import read_records, records_hash, task_data
 
 
 def read_corpus(path: Path) -> list[dict[str, Any]]:
@@ -64,10 +63,7 @@ class MemorizationType:
 
     def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every document."""
-        digest = hashlib.sha256(task.model_dump_json().encode())
-        for doc in prepared["docs"]:
-            digest.update(json.dumps(doc, sort_keys=True).encode())
-        return digest.hexdigest()
+        return records_hash(task, prepared["docs"])
 
     def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
                  batch_size: int, on_batch: Any) -> Outcome:

@@ -20,7 +20,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.metrics.rows import mean_row
 from harness.registry.typed_tasks import Outcome, TypedTask
-from harness.text.jsonl import read_records, task_data
+from harness.text.jsonl import read_records, records_hash, task_data
 
 HH_FORMAT = "Human: {prompt}\n\nAssistant:"
 
@@ -109,10 +109,7 @@ class PreferenceType:
 
     def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every triple."""
-        digest = hashlib.sha256(task.model_dump_json().encode())
-        for triple in prepared["triples"]:
-            digest.update(json.dumps(triple, sort_keys=True).encode())
-        return digest.hexdigest()
+        return records_hash(task, prepared["triples"])
 
     def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
                  batch_size: int, on_batch: Any) -> Outcome:
