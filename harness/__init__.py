@@ -6,13 +6,12 @@ that ``import harness`` stays fast.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-_API = ("run", "sweep", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag", "untag", "tags",
-        "leaderboards", "leaderboard", "compare", "gate", "export_baseline")
+_API = ("run", "plan", "sweep", "plan_sweep", "runs", "show", "delete", "export", "models", "tasks", "doctor", "tag",
+        "untag", "tags", "leaderboards", "leaderboard", "compare", "gate", "export_baseline")
 __all__ = [*_API, "HarnessError", "__version__"]
 
 from harness.errors import HarnessError  # noqa: E402
+from harness.version import __version__  # noqa: E402
 
 
 def __getattr__(name: str):

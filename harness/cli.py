@@ -36,42 +36,48 @@ def _fmt(value: Any) -> str:
 
 
 # -- commands ---------------------------------------------------------------------------------------
-def _metadata(args: argparse.Namespace) -> dict | None:
-    if not args.metadata:
-        return None
-    try:
-        return json.loads(args.metadata)
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"--metadata is not valid JSON: {exc.msg}") from exc
+def _options(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The run options a command's flags set (``harness.core.options.OPTIONS``)."""
+    from harness.core.options import OPTIONS
+
+    return {o.name: getattr(args, o.name) for o in OPTIONS if command in o.commands}
 
 
-def _eval_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``harness.run`` arguments ``run`` and ``sweep`` share."""
-    return dict(
-        backend=args.backend, batch_size=args.batch_size, limit=args.limit, num_fewshot=args.num_fewshot,
-        device=args.device, dtype=args.dtype, seed=args.seed, model_args=args.model_args, gen_kwargs=args.gen_kwargs,
-        include_path=args.include_path, apply_chat_template=args.apply_chat_template,
-        system_instruction=args.system_instruction, prompt_strategy=args.prompt_strategy, teacher=args.teacher,
-        teacher_base_url=args.teacher_base_url, fewshot_as_multiturn=args.fewshot_as_multiturn,
-        metadata=_metadata(args), tensor_parallel_size=args.tensor_parallel_size,
-        pipeline_parallel_size=args.pipeline_parallel_size, data_parallel_size=args.data_parallel_size,
-        adapter=args.adapter, quantization=args.quantization,
-        gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len, base_url=args.base_url,
-        use_cache=not args.no_cache, tag=args.tag, quiet=args.quiet)
+def _print_plan(plans: list[dict[str, Any]], fmt: str) -> None:
+    """A dry run's plan: per leaf task its action, answered requests, backend, fingerprint and hashes."""
+    if fmt == "json":
+        _print_json(plans)
+        return
+    rows = []
+    for plan in plans:
+        for task in plan["tasks"]:
+            action = task["action"] + (f" {task['run_id']}" if task["run_id"] else "")
+            cached = "" if task["requests"] is None else f"{task['answered']}/{task['requests']}"
+            load = "model load" if task["model_load"] else "no model load"
+            rows.append([task["task"], action, cached, load, f"{plan['backend']} ({plan['backend_reason']})",
+                         plan["model_fingerprint"] or "", (task["settings_hash"] or "")[:12],
+                         (task["request_hash"] or "")[:12], task["note"]])
+    print(_table(rows, ["task", "action", "answered", "load", "backend", "fingerprint", "settings", "request",
+                        "note"]))
+
+
+def _plans(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """A plan and its teacher's, teacher first."""
+    return [*(_plans(plan["teacher"]) if plan.get("teacher") else []), plan]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness import api
 
+    if args.dry_run:
+        plan = api.plan(model=args.model, task=args.task, revision=args.revision, db=args.db,
+                        **_options(args, "run"))
+        _print_plan(_plans(plan) if args.format == "table" else [plan], args.format)
+        return 0
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result; libraries' chatter goes to stderr
-            results = api.run(
-                model=args.model, task=args.task, revision=args.revision, data=args.data, images=args.images,
-                prompt=args.prompt, clicks=args.clicks, coco_eval=args.coco_eval, generated=args.generated,
-                reference=args.reference, i3d=args.i3d, num_generated=args.num_generated,
-                num_reference=args.num_reference, videomae=args.videomae, beta=args.beta, resume=args.resume,
-                db=args.db,
-                **_eval_options(args))
+            results = api.run(model=args.model, task=args.task, revision=args.revision, db=args.db,
+                              **_options(args, "run"))
     finally:
         api.release_engines()  # shut vLLM's engine down before the interpreter does (it can abort at exit)
     if args.format == "json":
@@ -84,13 +90,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_sweep_plan(jobs: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        _print_json(jobs)
+        return
+    for job in jobs:
+        label = f"{job['model']}{'@' + job['revision'] if job['revision'] else ''} {job['task']}"
+        print(f"job {job['job']}: {label}: {job['action']}")
+        if job["plan"]:
+            _print_plan(_plans(job["plan"]), fmt)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from harness import api
 
+    if args.dry_run:
+        jobs = api.plan_sweep(args.models, args.tasks, revisions=args.revisions, db=args.db, **_options(args, "sweep"))
+        _print_sweep_plan(jobs, args.format)
+        return 0
     with contextlib.redirect_stdout(sys.stderr):  # Ray prints its workers' and raylets' lines to stdout
         result = api.sweep(args.models, args.tasks, revisions=args.revisions, executor=args.executor,
                            address=args.address, max_retries=args.max_retries, workers=args.workers, db=args.db,
-                           **_eval_options(args))
+                           **_options(args, "sweep"))
     failed = any(job["status"] == "failed" for job in result["jobs"])
     if args.format == "json":
         _print_json(result)
@@ -303,46 +324,22 @@ def cmd_export_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_eval_options(p: argparse.ArgumentParser) -> None:
-    """Options ``run`` and ``sweep`` share (``harness.run``'s keyword arguments)."""
-    p.add_argument("--backend", default="auto", help="auto | transformers (hf) | vllm | openai; auto prints its choice")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--limit", type=float, help="samples per task (a fraction if below 1)")
-    p.add_argument("--num-fewshot", type=int)
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--dtype", default="auto", help="auto | float32 | float16 | bfloat16")
-    p.add_argument("--seed", default="0,1234,1234,1234", help="python,numpy,torch,fewshot seeds (lm-eval's default)")
-    p.add_argument("--model-args", help="k=v,... passed to the backend (e.g. max_length=1024)")
-    p.add_argument("--gen-kwargs", help="k=v,... generation settings (e.g. temperature=0,max_gen_toks=64)")
-    p.add_argument("--include-path", action="append", help="folder of your own lm-eval task YAMLs; repeatable")
-    p.add_argument("--chat", "--apply-chat-template", dest="apply_chat_template", action=argparse.BooleanOptionalAction,
-                   default=None, help="format prompts with the model's chat template (default: on for chat models)")
-    p.add_argument("--system-prompt", "--system-instruction", dest="system_instruction", metavar="TEXT",
-                   help="system prompt for every task (replaces a --prompt-strategy's)")
-    p.add_argument("--prompt-strategy", choices=["direct", "step-by-step", "explain-then-answer"],
-                   help="Orca-2-style system prompt for generative tasks")
-    p.add_argument("--teacher", metavar="MODEL", help="the teacher for factuality_imitation_gap (registry name, hub id "
-                   "or folder); its answers are stored as a run of their own")
-    p.add_argument("--teacher-base-url", metavar="URL", help="the teacher is served by this OpenAI-compatible server")
-    p.add_argument("--fewshot-as-multiturn", action="store_true", help="few-shot examples as chat turns")
-    p.add_argument("--metadata", help="JSON object passed to task configs (e.g. data_path for public datasets)")
-    p.add_argument("--base-url", help="openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)")
-    p.add_argument("--tensor-parallel-size", type=int, help="vllm only: GPUs per model, split by layers' tensors "
-                   "(default on GPUs: the registry's minimum, e.g. 2 for mixtral-8x7b)")
-    p.add_argument("--pipeline-parallel-size", type=int, help="vllm only: GPUs per model, split by layer stages")
-    p.add_argument("--data-parallel-size", type=int, metavar="N", help="split each task's requests across N engines "
-                   "(Ray actors, one per GPU or CPU), built once for the whole command")
-    p.add_argument("--adapter", metavar="DIR", help="a LoRA adapter folder (peft) applied to the model; part of "
-                   "its fingerprint (transformers backend, CPU or GPU)")
-    p.add_argument("--quantization", choices=["nf4", "int8"], help="load the weights 4-bit (NF4, QLoRA's) or 8-bit "
-                   "through bitsandbytes (CUDA GPUs only); part of the fingerprint")
-    p.add_argument("--gpu-memory-utilization", type=float, help="vllm only: fraction of GPU memory to use")
-    p.add_argument("--max-model-len", type=int, help="vllm only: context length of the engine")
-    p.add_argument("--no-cache", action="store_true", help="recompute every request instead of reusing stored ones")
-    p.add_argument("--tag", help="tag the finished runs (for leaderboards and 'harness gate')")
+def _add_run_options(p: argparse.ArgumentParser, command: str) -> None:
+    """The flags of every run option a command offers, from its declaration."""
+    from harness.core.options import OPTIONS
+
+    for option in OPTIONS:
+        if command not in option.commands:
+            continue
+        cli = dict(option.cli)
+        if cli.get("action") == "boolean_optional":
+            cli["action"] = argparse.BooleanOptionalAction
+        default = None if option.name == "apply_chat_template" else option.default
+        p.add_argument(*(option.flags or (option.flag,)), dest=option.name, default=default, **cli)
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--format", choices=["table", "json"], default="table", help="summary format on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (per task: new, resume or reuse, requests "
+                   "already answered, backend, hashes) and exit without loading weights or writing the store")
 
 
 # -- parser -----------------------------------------------------------------------------------------
@@ -358,27 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "or checkpoint folder")
     p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
     p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
-    p.add_argument("--data", metavar="PATH", help="vision tasks: your own ImageFolder tree (CLASS/IMAGE files; "
-                   "optional labels.json mapping class folders to the model's labels); segmentation tasks: a COCO "
-                   "instances JSON")
-    p.add_argument("--images", metavar="DIR", help="segmentation with --data: the folder of the annotated images")
-    p.add_argument("--prompt", choices=["point", "box"], help="segmentation prompt (default point)")
-    p.add_argument("--clicks", type=int, metavar="N", help="segmentation: N-click refinement (miou_click_1..N)")
-    p.add_argument("--coco-eval", choices=["pycocotools", "faster-coco-eval"],
-                   help="segmentation: mask AP engine (default pycocotools; faster-coco-eval gives identical stats)")
-    p.add_argument("--generated", metavar="DIR", help="fvd: score these videos (mp4/webm/gif, .npy, frame folders); "
-                   "no --model needed")
-    p.add_argument("--reference", metavar="DIR|MODEL", help="fvd: reference videos (default: built-in moving "
-                   "shapes); preference: the reference model of DPO's reward (default: the registry's)")
-    p.add_argument("--beta", type=float, help="preference: DPO's β for the reward margin (default 0.1)")
-    p.add_argument("--i3d", metavar="FILE", help="fvd: I3D weights (i3d_torchscript.pt or a state dict; 'random' "
-                   "checks the pipeline only)")
-    p.add_argument("--num-generated", type=int, metavar="N", help="fvd: generated clips (default 2048)")
-    p.add_argument("--num-reference", type=int, metavar="N", help="fvd: reference clips (default 2048)")
-    p.add_argument("--videomae", metavar="DIR", help="fvd: a VideoMAE checkpoint folder; adds content-debiased cd_fvd")
-    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="RUN_ID",
-                   help="continue the latest unfinished run with this model, task and settings (or RUN_ID)")
-    _add_eval_options(p)
+    _add_run_options(p, "run")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="evaluate models × revisions × tasks, skipping finished runs; locally or on Ray",
@@ -395,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, metavar="N", help="ray: jobs at a time (default: the cluster's CPUs)")
     p.add_argument("--max-retries", type=int, default=2, metavar="N",
                    help="retries of a failed job before it is recorded as failed (default 2)")
-    _add_eval_options(p)
+    _add_run_options(p, "sweep")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("runs", help="list stored runs, newest first")

@@ -16,16 +16,15 @@ from typing import Any
 
 import torch
 
-from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
-from harness.devices import pick_device, pick_dtype
+from harness.backends.base import Arg, BatchResult, GenerationRequest, LoglikelihoodRequest, check_args
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
+from harness.devices import pick_device, pick_dtype
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
 # Keyword arguments of ``from_pretrained`` a user may pass through --model-args.
 _LOAD_ARGS = {"trust_remote_code", "attn_implementation", "low_cpu_mem_usage", "device_map"}
-_BACKEND_ARGS = {"max_length", "add_bos_token", "prefix_token_id", "shared_context"}
 
 
 def quantized_loading(quantization: str, device: str, dtype: Any) -> dict[str, Any]:
@@ -44,6 +43,21 @@ class TransformersBackend:
     """A Hugging Face causal LM answering lm-eval requests."""
 
     name = "transformers"
+    args = {"trust_remote_code": Arg(bool), "attn_implementation": Arg(str), "low_cpu_mem_usage": Arg(bool),
+            "device_map": Arg(str), "max_length": Arg(int), "add_bos_token": Arg(bool), "prefix_token_id": Arg(int),
+            "shared_context": Arg(bool, changes_outputs=False, help="share each context's forward pass")}
+
+    @classmethod
+    def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:
+        """Device, dtype and lm-eval's context length, from the registry and the checkpoint's config files."""
+        from harness.models.checkpoint import lm_eval_max_length
+
+        check_args(cls.name, cls.args, model_args)
+        device = pick_device(device)
+        torch_dtype = pick_dtype(dtype, device, model.spec.dtype if model.spec else "bfloat16")
+        max_length = int(model_args["max_length"]) if "max_length" in model_args else (
+            lm_eval_max_length(model.path) if model.path else None)
+        return {"device": device, "dtype": str(torch_dtype).removeprefix("torch."), "max_length": max_length}
 
     def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto",
                  batch_size: int = 8, model_args: dict[str, Any] | None = None, adapter: str | None = None,
@@ -54,10 +68,7 @@ class TransformersBackend:
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
         args = dict(model_args or {})
-        unknown = set(args) - _LOAD_ARGS - _BACKEND_ARGS
-        if unknown:
-            raise HarnessError(f"--model-args: unknown key(s) {', '.join(sorted(unknown))} for the transformers "
-                               f"backend; known: {', '.join(sorted(_LOAD_ARGS | _BACKEND_ARGS))}")
+        check_args(self.name, self.args, args)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device, model.spec.dtype if model.spec else "bfloat16")
         self.batch_size = batch_size

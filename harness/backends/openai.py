@@ -17,14 +17,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.base import Arg, BatchResult, GenerationRequest, LoglikelihoodRequest, check_args
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
-_ARGS = {"api", "api_key_env", "max_concurrency", "timeout", "max_retries", "batch_requests", "max_length",
-         "add_bos_token", "prefix_token_id"}
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
@@ -36,16 +34,23 @@ class OpenAIBackend:
     """A model behind an OpenAI-compatible HTTP API."""
 
     name = "openai"
+    args = {"api": Arg(str), "api_key_env": Arg(str, changes_outputs=False),
+            "max_concurrency": Arg(int, changes_outputs=False), "timeout": Arg((int, float), changes_outputs=False),
+            "max_retries": Arg(int, changes_outputs=False), "batch_requests": Arg(bool), "max_length": Arg(int),
+            "add_bos_token": Arg(bool), "prefix_token_id": Arg(int)}
+
+    @classmethod
+    def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:
+        """A server: no local device or dtype; the context length is ``max_length`` (default 2048)."""
+        check_args(cls.name, cls.args, model_args)
+        return {"device": "remote", "dtype": "server", "max_length": int(model_args.get("max_length", 2048))}
 
     def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8,
                  model_args: dict[str, Any] | None = None, base_url: str | None = None) -> None:
         import requests
 
         args = dict(model_args or {})
-        unknown = set(args) - _ARGS
-        if unknown:
-            raise HarnessError(f"--model-args: unknown key(s) {', '.join(sorted(unknown))} for the openai backend; "
-                               f"known: {', '.join(sorted(_ARGS))}")
+        check_args(self.name, self.args, args)
         if not base_url:
             raise HarnessError("--backend openai needs --base-url, e.g. http://localhost:8000/v1")
         self.base_url = base_url.rstrip("/")

@@ -13,17 +13,16 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from harness.backends.base import BatchResult, GenerationRequest, LoglikelihoodRequest
+from harness.backends.base import Arg, BatchResult, GenerationRequest, LoglikelihoodRequest, check_args
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 
-# Options only this backend understands (also accepted as --model-args keys).
-VLLM_OPTIONS = ("tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len")
-_ENGINE_ARGS = {*VLLM_OPTIONS, "enforce_eager", "swap_space", "trust_remote_code", "quantization",
-                "data_parallel_size", "max_num_seqs", "enable_prefix_caching"}
-_BACKEND_ARGS = {"add_bos_token", "prefix_token_id", "max_length"}
+# --model-args keys handed to ``vllm.LLM`` (the others are the backend's own).
+_ENGINE_ARGS = {"tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len",
+                "enforce_eager", "swap_space", "trust_remote_code", "quantization", "data_parallel_size",
+                "max_num_seqs", "enable_prefix_caching"}
 CHUNK = 256  # requests handed to the engine at a time; results are stored after each chunk
 
 
@@ -40,16 +39,38 @@ class VLLMBackend:
     """A causal LM served by vLLM's offline engine."""
 
     name = "vllm"
+    args = {"tensor_parallel_size": Arg(int, changes_outputs=False), "pipeline_parallel_size": Arg(int),
+            "gpu_memory_utilization": Arg(float, changes_outputs=False), "max_model_len": Arg(int),
+            "enforce_eager": Arg(bool), "swap_space": Arg((int, float), changes_outputs=False),
+            "trust_remote_code": Arg(bool), "quantization": Arg(str), "data_parallel_size": Arg(int),
+            "max_num_seqs": Arg(int), "enable_prefix_caching": Arg(bool), "add_bos_token": Arg(bool),
+            "prefix_token_id": Arg(int), "max_length": Arg(int)}
+
+    @classmethod
+    def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:
+        """Device, dtype and the engine's context length (less the two tokens a request needs beyond it)."""
+        import torch
+
+        from harness.models.checkpoint import vllm_max_model_len
+
+        check_args(cls.name, cls.args, model_args)
+        on_gpu = torch.cuda.is_available() and device != "cpu"
+        if dtype == "auto":
+            dtype = "float32" if not on_gpu else (model.spec.dtype if model.spec else "bfloat16")
+        length = model_args.get("max_model_len")
+        if length is None and "max_length" in model_args:
+            length = int(model_args["max_length"]) + 2
+        if length is None and model.path:
+            length = vllm_max_model_len(model.path)
+        return {"device": "cuda" if on_gpu else "cpu", "dtype": dtype,
+                "max_length": None if length is None else int(length) - 2}
 
     def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8,
                  model_args: dict[str, Any] | None = None) -> None:
         import torch
 
         args = dict(model_args or {})
-        unknown = set(args) - _ENGINE_ARGS - _BACKEND_ARGS
-        if unknown:
-            raise HarnessError(f"--model-args: unknown key(s) {', '.join(sorted(unknown))} for the vllm backend; "
-                               f"known: {', '.join(sorted(_ENGINE_ARGS | _BACKEND_ARGS))}")
+        check_args(self.name, self.args, args)
         on_gpu = torch.cuda.is_available() and device != "cpu"
         if not on_gpu:
             os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")

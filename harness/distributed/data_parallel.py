@@ -21,9 +21,9 @@ class Replica:
     """One engine (any local backend) inside a Ray actor."""
 
     def __init__(self, backend: str, model: ResolvedModel, options: dict[str, Any]) -> None:
-        from harness.backends import load_backend_class
+        from harness.registry.backends import backend_class
 
-        self.backend = load_backend_class(backend)(model, **options)
+        self.backend = backend_class(backend)(model, **options)
 
     def describe(self) -> dict[str, Any]:
         return self.backend.describe()

@@ -93,3 +93,27 @@ def write_report(text: str, path: str | Path) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
+
+
+
+def gate(baseline: str, candidate: str, store: Any, *, leaderboard: str | None, include_path: list[str] | None,
+         max_drop: float, alpha: float, force: bool) -> list[Check]:
+    """The regression gate over two references (see ``harness.api.gate``): one ``Check`` per task and metric."""
+    from harness.errors import HarnessError
+    from harness.gate.compare import compare_runs
+    from harness.gate.outcomes import load_ref
+
+    if max_drop < 0:
+        raise HarnessError(f"--max-drop {max_drop:g} must be 0 or more (an absolute drop in the metric's units)")
+    if not 0 < alpha < 1:
+        raise HarnessError(f"--alpha {alpha:g} must be between 0 and 1")
+    only = None
+    if leaderboard is not None:
+        from harness.report.definitions import load_leaderboard
+
+        only = {(c.task, c.metric) for c in load_leaderboard(leaderboard, include_paths=include_path).columns}
+    comparisons = compare_runs(load_ref(baseline, store), load_ref(candidate, store), force=force, only=only)
+    if not comparisons:
+        raise HarnessError("nothing to compare: the baseline has no numeric metric"
+                           + (f" among leaderboard {leaderboard}'s columns" if leaderboard else ""))
+    return judge(comparisons, max_drop, alpha)

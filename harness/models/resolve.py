@@ -54,8 +54,9 @@ def split_revision(name: str, revision: str | None) -> tuple[str, str | None]:
     return name, revision
 
 
-def resolve_model(name: str, revision: str | None = None) -> ResolvedModel:
-    """Locate ``name``'s weights (building tiny twins, using the hub cache) or raise one clear line."""
+def resolve_model(name: str, revision: str | None = None, weights: bool = True) -> ResolvedModel:
+    """Locate ``name``'s weights (building tiny twins, using the hub cache) or raise one clear line; with
+    ``weights=False`` a hub model's config and tokenizer files are enough (for planning)."""
     base, revision = split_revision(name, revision)
     models = all_models()
     if base in models:
@@ -74,11 +75,11 @@ def resolve_model(name: str, revision: str | None = None) -> ResolvedModel:
                                  "tiny", spec)
         if spec.hub_id is None:
             raise HarnessError(f"model {base!r} has no hub id; pass a checkpoint folder instead")
-        return _from_hub(name, spec.hub_id, revision or spec.revision, spec)
+        return _from_hub(name, spec.hub_id, revision or spec.revision, spec, weights)
     if Path(base).is_dir():
         return _from_folder(name, Path(base))
     if base.count("/") == 1 and not base.startswith((".", "/")):
-        return _from_hub(name, base, revision, None)
+        return _from_hub(name, base, revision, None, weights)
     if os.sep in base or base.startswith("."):
         raise HarnessError(f"model folder {base} does not exist; pass a checkpoint folder, a hub id or a registry name")
     return get_model(base)  # raises UnknownNameError with suggestions
@@ -122,11 +123,12 @@ def hub_reachable(timeout: float = 2.0) -> bool:
         return False
 
 
-def _from_hub(name: str, hub_id: str, revision: str | None, spec: ModelSpec | None) -> ResolvedModel:
+def _from_hub(name: str, hub_id: str, revision: str | None, spec: ModelSpec | None,
+              weights: bool = True) -> ResolvedModel:
     from huggingface_hub import constants, snapshot_download
 
     revision = revision or "main"
-    patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"]
+    patterns = ["*.json", "*.model", "*.txt", "*.jinja"] + (["*.safetensors"] if weights else [])
     try:
         folder = snapshot_download(hub_id, revision=revision, local_files_only=True, allow_patterns=patterns)
     except Exception:

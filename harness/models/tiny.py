@@ -13,19 +13,17 @@ import json
 import os
 import re
 import shutil
-import zlib
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from harness.errors import HarnessError
 from harness.models.chat_templates import CHAT_TEMPLATES
 from harness.models.tiny_tokenizer import COMMITTED as TOKENIZER_JSON
+from harness.models.tiny_video import build_video_twin
+from harness.models.weights import SEED, seeded_tensor, weights_sha256
 from harness.registry.specs import ModelSpec
 from harness.resources import cache_dir
 
-SEED = 2023
 RECIPE_VERSION = 2
 
 
@@ -41,32 +39,6 @@ def _recipe_hash(spec: ModelSpec) -> str:
 def tiny_path(spec: ModelSpec) -> Path:
     """The cache folder of a tiny twin (it may not be built yet)."""
     return cache_dir() / "tiny" / f"{spec.name}-{_recipe_hash(spec)[:12]}"
-
-
-def seeded_tensor(model_name: str, param_name: str, shape: tuple[int, ...], std: float = 0.2) -> np.ndarray:
-    """The deterministic initial value of one parameter: ones for norm weights and running variances, zeros
-    for biases and running means."""
-    leaf = param_name.rsplit(".", 1)[-1]
-    if leaf == "num_batches_tracked":
-        return np.zeros(shape, dtype=np.int64)
-    if leaf in ("bias", "running_mean"):
-        return np.zeros(shape, dtype=np.float32)
-    if leaf == "running_var":
-        return np.ones(shape, dtype=np.float32)
-    if len(shape) == 1 and "norm" in param_name:
-        return np.ones(shape, dtype=np.float32)
-    rng = np.random.default_rng([SEED, zlib.crc32(f"{model_name}/{param_name}".encode())])
-    return rng.normal(0.0, std, size=shape).astype(np.float32)
-
-
-def weights_sha256(tensors: dict[str, np.ndarray]) -> str:
-    """Hash of tensor names, shapes, dtypes and bytes (independent of file layout)."""
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name])
-        digest.update(f"{name}|{array.dtype}|{array.shape}|".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 _EXPERTS = re.compile(r"^(model\.layers\.\d+)\.mlp\.(gate\.weight|experts\.gate_up_proj|experts\.down_proj)$")
@@ -158,8 +130,6 @@ def ensure_tiny(spec: ModelSpec) -> Path:
     if (target / "harness-tiny.json").exists():
         return target
     if spec.modality == "video":
-        from harness.models.tiny_video import build_video_twin
-
         return build_atomically(target, lambda staging: build_video_twin(
             spec.name, spec.tiny.config, spec.tiny.init_std, spec.tiny.weights_sha256, staging))
     return build_atomically(target, lambda staging: _build(spec, staging))

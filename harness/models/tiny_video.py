@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.models.weights import seeded_tensor, weights_sha256
 
 
 def _components(config: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +35,6 @@ def build_video_twin(name: str, config: dict[str, Any], init_std: float, expecte
     import torch
     from diffusers import TextToVideoSDPipeline
     from diffusers.utils import logging as diffusers_logging
-
-    from harness.models.tiny import seeded_tensor, weights_sha256
 
     diffusers_logging.set_verbosity_error()
     parts = _components(config)

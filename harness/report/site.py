@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness.version import __version__
 from harness.errors import HarnessError
 from harness.report.charts import line_chart
 from harness.report.table import Row, Table

@@ -58,13 +58,16 @@ def _process_gone(pid: int | None, host: str | None, started: datetime) -> bool:
 class Store:
     """A DuckDB file holding evaluation results."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only  # never create, migrate or write the file (planning, --dry-run)
 
     # -- connections ------------------------------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[Any]:
         """A migrated, writable connection for one short transaction."""
+        if self.read_only:
+            raise RuntimeError(f"the store {self.path} was opened read-only")
         check_writable(self.path)
         with connect(self.path) as conn:
             migrate(conn)
@@ -77,9 +80,16 @@ class Store:
             yield None
             return
         with connect(self.path, read_only=True) as conn:
-            if current_version(conn) == SCHEMA_VERSION:
+            version = current_version(conn)
+            if version == SCHEMA_VERSION:
                 yield conn
                 return
+        if self.read_only and version == 0:  # an empty database: nothing stored yet
+            yield None
+            return
+        if self.read_only:
+            raise HarnessError(f"the store {self.path} has schema version {version} and this harness reads "
+                               f"{SCHEMA_VERSION}; run a command without --dry-run once to migrate it")
         with self.writing() as conn:  # an empty or older store: migrate first
             yield conn
 

@@ -11,16 +11,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from harness.distributed.cluster import cluster_gpus, connect, unwrap
 from harness.errors import HarnessError
 from harness.store import Store
 from harness.sweep.plan import Job
-from harness.distributed.cluster import cluster_gpus, connect, unwrap
 from harness.sweep.worker import JobOutcome, describe_error, run_job
 
 
 def job_kwargs(job: Job, options: dict[str, Any]) -> dict[str, Any]:
-    """The ``harness.run`` arguments of a job."""
-    return {**options, "model": job.model, "revision": job.revision, "task": list(job.leaves)}
+    """The run arguments of a job: its leaf tasks still to evaluate, finished ones with the same settings reused."""
+    return {**options, "model": job.model, "revision": job.revision, "task": list(job.leaves), "skip_finished": True}
 
 
 class LocalExecutor:
@@ -42,21 +42,22 @@ class LocalExecutor:
         self.queue.append((job, attempt))
 
     def next_done(self) -> tuple[Job, JobOutcome]:
-        from harness import api
+        from harness.core.execute import run_request
+        from harness.core.request import RunRequest
 
         job, attempt = self.queue.popleft()
         start = time.monotonic()
         try:
-            results = api.run(**job_kwargs(job, self.options), resume=attempt > 1 and not job.typed,
-                              db=self.store.path, log=self.log)
+            kwargs = job_kwargs(job, self.options) | {"resume": attempt > 1 and not job.native}
+            results = run_request(RunRequest.build(**kwargs, db=self.store.path, log=self.log), self.store)
         except Exception as exc:  # the sweep retries or records it
             return job, JobOutcome(describe_error(exc), [], time.monotonic() - start)
-        return job, JobOutcome(None, [r["run_id"] for r in results], time.monotonic() - start)
+        return job, JobOutcome(None, [r.run_id for r in results], time.monotonic() - start)
 
     def close(self) -> None:
-        from harness import api
+        from harness.core.engines import release_engines
 
-        api.release_engines()
+        release_engines()
 
 
 class RayExecutor:

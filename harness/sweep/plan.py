@@ -21,7 +21,8 @@ class Job:
     leaves: tuple[str, ...]  # leaf tasks still to evaluate; empty when the job is skipped
     finished: tuple[str, ...]  # runs that already answer the other leaves
     gpus: int  # GPUs the job asks the cluster for when it runs on GPUs
-    typed: bool = False  # harness-native tasks (memorization, vision): no --resume on retry
+    native: bool = False  # harness-native tasks (memorization, vision): no --resume on retry
+    plan: dict[str, Any] | None = None  # the run layer's plan of the job, as shown by --dry-run
 
     @property
     def label(self) -> str:
@@ -64,39 +65,6 @@ def parse_revisions(text: str | list[str] | None) -> list[str | None]:
     return list(dict.fromkeys(revisions))
 
 
-def _leaf_hashes(task: str, options: dict[str, Any], tiny: bool) -> tuple[dict[str, str], bool]:
-    """The leaf tasks a name means and their task hashes, computed as ``run()`` computes them; and whether they
-    are harness-native tasks (their data prepared here, with each task's built-in data)."""
-    from harness.api import _check_limit, parse_kv, parse_seed, typed_options
-    from harness.registry.typed_tasks import expand, task_type
-    from harness.text.tasks import load_tasks, task_folders, task_hash
-
-    typed = expand([task], task_folders(options.get("include_path")))
-    if typed is not None:
-        kinds = typed_options(options) | ({"tiny": True} if tiny else {})
-        limit, data = _check_limit(options.get("limit")), options.get("data")
-        return {t.name: task_type(t.type).content_hash(t, task_type(t.type).prepare(t, data, limit, kinds))
-                for t in typed}, True
-    loaded = load_tasks([task], include_paths=options.get("include_path"), num_fewshot=options.get("num_fewshot"),
-                        gen_kwargs=parse_kv(options.get("gen_kwargs"), "--gen-kwargs"),
-                        fewshot_seed=parse_seed(options.get("seed"))[3], metadata=options.get("metadata"))
-    return {name: task_hash(task_obj) for name, task_obj in loaded.items()}, False
-
-
-def _fingerprint(model: str, revision: str | None, options: dict[str, Any]) -> tuple[str | None, Any]:
-    """What ``run()`` will record as the model fingerprint, known before any weights load."""
-    from harness.models.resolve import planned_fingerprint, split_revision, variant_fingerprint
-    from harness.registry import all_models
-
-    if options.get("backend") == "openai":
-        base = split_revision(model, revision)[0]
-        return f"openai:{(options.get('base_url') or '').rstrip('/')}#{model}", all_models().get(base)
-    fingerprint, spec = planned_fingerprint(model, revision)
-    if fingerprint is not None and (options.get("adapter") or options.get("quantization")):
-        fingerprint = variant_fingerprint(fingerprint, options.get("adapter"), options.get("quantization"))
-    return fingerprint, spec
-
-
 def _gpus(spec: Any, options: dict[str, Any]) -> int:
     """GPUs one job holds: an engine's (tensor × pipeline parallel, else the registry's minimum); none when
     data-parallel engines, Ray actors of their own, hold them."""
@@ -125,33 +93,63 @@ def _offered(model: str, revisions: list[str | None], log: Any) -> list[str | No
     return kept
 
 
+def check_options(options: dict[str, Any]) -> None:
+    """A sweep takes the run options a sweep may set; malformed values fail before any job is planned."""
+    from harness.core.options import BY_NAME
+    from harness.core.request import RunRequest
+
+    unknown = sorted(name for name in options if name not in BY_NAME or not BY_NAME[name].sweep)
+    if unknown:
+        raise TypeError(f"sweep() got unknown run option(s): {', '.join(unknown)}")
+    RunRequest.build(None, "_", **options)
+
+
+def job_request(model: str, revision: str | None, task: str | list[str], options: dict[str, Any], store: Store,
+                log: Any) -> Any:
+    """The run request of one job: finished runs with the same settings are reused, not repeated."""
+    from harness.core.request import RunRequest
+
+    return RunRequest.build(model, task, revision=revision, db=store.path, log=log, skip_finished=True, **options)
+
+
+def plan_job(index: int, model: str, revision: str | None, task: str, options: dict[str, Any], store: Store,
+             log: Any) -> Job:
+    """Plan one job with the run layer's planner (nothing loaded, nothing downloaded): its leaf tasks that a
+    finished run answers are left out. A job that cannot be planned here runs every leaf and meets its error,
+    if any, when it runs; unknown model or task names fail the sweep at once."""
+    from harness.errors import UnknownNameError
+    from harness.core.plan import plan
+
+    label = f"{model}{'@' + revision if revision else ''} {task}"
+    gpus = _gpus(_spec(model), options)
+    try:
+        planned = plan(job_request(model, revision, task, options, store, log), store, fetch=False,
+                       reuse_finished=True)
+    except UnknownNameError:
+        raise
+    except HarnessError as exc:
+        log(f"sweep: cannot plan {label} here ({exc}); it runs without a check for finished runs")
+        return Job(index, model, revision, task, (task,), (), gpus)
+    return Job(index, model, revision, task,
+               leaves=tuple(t.name for t in planned.tasks if t.action != "reuse"),
+               finished=tuple(t.run_id for t in planned.tasks if t.action == "reuse"),
+               gpus=gpus, native=planned.kind == "native", plan=planned.as_dict())
+
+
+def _spec(model: str) -> Any:
+    from harness.models.resolve import split_revision
+    from harness.registry import all_models
+
+    return all_models().get(split_revision(model, None)[0])
+
+
 def plan_jobs(models: list[str], tasks: list[str], revisions: list[str | None], options: dict[str, Any],
               store: Store, log: Any) -> list[Job]:
-    """Every (model × revision × task) job, with the leaf tasks a finished run already answers left out.
-
-    A leaf is done when the store holds a finished run with the same model fingerprint, task hash and request
-    hash (``harness.api.request_hash`` of ``options``), so nothing is loaded to decide it.
-    """
-    from harness.api import request_hash
-
-    done = store.finished_requests()
-    leaves: dict[tuple[str, bool], tuple[dict[str, str], bool]] = {}
-    jobs = []
+    """Every (model × revision × task) job, with the leaf tasks a finished run already answers left out, decided
+    by the same planner ``harness run`` uses, so sweep and run cannot disagree."""
+    jobs: list[Job] = []
     for model in models:
         for revision in _offered(model, revisions, log):
-            fingerprint, spec = _fingerprint(model, revision, options)
-            if fingerprint is None:
-                log(f"sweep: cannot tell which weights {model}{'@' + revision if revision else ''} names from "
-                    "here (not cached, hub unreachable); its jobs run without a check for finished runs")
             for task in tasks:
-                key = (task, bool(spec and spec.tiny))
-                if key not in leaves:  # bad task names fail here, before any job runs
-                    leaves[key] = _leaf_hashes(task, options, tiny=key[1])
-                hashes, typed = leaves[key]
-                request = request_hash(options, bool(spec and spec.chat_template) and not typed)  # as run() does
-                found = {leaf: done.get((fingerprint, digest, request)) for leaf, digest in hashes.items()}
-                jobs.append(Job(index=len(jobs), model=model, revision=revision, task=task,
-                                leaves=tuple(leaf for leaf, run_id in found.items() if run_id is None),
-                                finished=tuple(run_id for run_id in found.values() if run_id is not None),
-                                gpus=_gpus(spec, options), typed=typed))
+                jobs.append(plan_job(len(jobs), model, revision, task, options, store, log))
     return jobs

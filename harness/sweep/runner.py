@@ -7,10 +7,48 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.store import Store, utcnow
 from harness.store.transfer import bundle_runs, record_job, sweep_jobs
-from harness.sweep.plan import Job
+from harness.sweep.plan import Job, check_options, parse_revisions, plan_jobs, split_list
 from harness.sweep.worker import JobOutcome
+
+
+def check_executor(executor: str, address: str | None, workers: int | None, max_retries: int) -> None:
+    """Refuse executor settings that contradict each other, with one line."""
+    if executor not in ("local", "ray"):
+        raise HarnessError(f"--executor {executor!r}: use local or ray")
+    if executor == "local" and address is not None:
+        raise HarnessError("--address joins a Ray cluster; add --executor ray")
+    if executor == "local" and workers not in (None, 1):
+        raise HarnessError("the local executor runs one job at a time; --workers needs --executor ray")
+    if workers is not None and workers < 1:
+        raise HarnessError(f"--workers {workers} must be at least 1")
+    if max_retries < 0:
+        raise HarnessError(f"--max-retries {max_retries} must be 0 or more")
+
+
+def plan_sweep(models: str | list[str], tasks: str | list[str], revisions: str | list[str] | None,
+               options: dict[str, Any], store: Store, log: Callable[[str], None]) -> list[Job]:
+    """Every job of a sweep, planned by the run layer (nothing loaded; the store only read)."""
+    check_options(options)
+    model_names, task_names = split_list(models, "--models"), split_list(tasks, "--tasks")
+    return plan_jobs(model_names, task_names, parse_revisions(revisions), options, store, log)
+
+
+def sweep(models: str | list[str], tasks: str | list[str], *, revisions: str | list[str] | None, executor: str,
+          address: str | None, max_retries: int, workers: int | None, store: Store, log: Callable[[str], None],
+          options: dict[str, Any]) -> dict[str, Any]:
+    """Plan the jobs and run those not already finished, here or on Ray (see ``harness.api.sweep``)."""
+    from harness.sweep.executors import LocalExecutor, RayExecutor
+
+    check_executor(executor, address, workers, max_retries)
+    check_options(options)
+    store.ensure_ready()
+    jobs = plan_sweep(models, tasks, revisions, options, store, log)
+    make = (lambda: RayExecutor(address, options, workers)) if executor == "ray" else (
+        lambda: LocalExecutor(store, options, log))
+    return run_sweep(jobs, executor, make, store, max_retries=max_retries, log=log)
 
 
 def run_sweep(jobs: list[Job], executor_name: str, make_executor: Callable[[], Any], store: Store, *,

@@ -40,7 +40,9 @@ def run_job(run_kwargs: dict[str, Any]) -> JobOutcome:
     Whatever the job stored survives a failure (failed runs keep their samples); the driver decides whether to
     retry or to record it.
     """
-    from harness import api
+    from harness.core.engines import release_engines
+    from harness.core.execute import run_request
+    from harness.core.request import RunRequest
     from harness.store import Store
     from harness.store.transfer import all_run_ids, dump_runs
 
@@ -49,11 +51,11 @@ def run_job(run_kwargs: dict[str, Any]) -> JobOutcome:
         store = Store(Path(folder) / "job.duckdb")
         error = None
         try:
-            api.run(**run_kwargs, db=store.path, log=_log)
+            run_request(RunRequest.build(**run_kwargs, db=store.path, log=_log), store)
         except Exception as exc:  # reported to the driver, which retries or records it
             error = describe_error(exc)
         finally:
-            api.release_engines()  # an idle worker must not keep holding a GPU
+            release_engines()  # an idle worker must not keep holding a GPU
         run_ids = all_run_ids(store)
         bundle = dump_runs(store, run_ids) if run_ids else None
     return JobOutcome(error, run_ids, time.monotonic() - start, bundle)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.backends.base import Backend
+from harness.records import Outcome, SampleRow, to_json
 
 
 class ResultSink(Protocol):
@@ -26,17 +27,6 @@ class ResultSink(Protocol):
     def on_batch(self, task_requests: dict[str, list[dict]], task_samples: dict[str, list[dict]]) -> None:
         """Request rows and scored sample rows, keyed by task name."""
         ...
-
-
-@dataclass
-class TaskOutcome:
-    """Aggregated result of one task."""
-
-    task: str
-    metrics: list[dict[str, Any]]
-    n_samples: int
-    n_requests: int
-    seconds: float
 
 
 @dataclass
@@ -51,44 +41,34 @@ class _TaskState:
     n_requests: int = 0
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
 def _first_response(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def sample_row(task: Any, doc_id: int, doc: dict, instances: list, metrics: dict[str, Any],
-               token_counts: dict[tuple[int, int], int]) -> dict[str, Any]:
-    """One stored sample: input, target, prediction and per-sample metrics, shaped by output type."""
+               token_counts: dict[tuple[int, int], int]) -> SampleRow:
+    """One sample: input, target, prediction and per-sample metrics, shaped by output type."""
     output_type = task.OUTPUT_TYPE
     first_filter = next(iter(instances[0].filtered_resps))
     filtered = [inst.filtered_resps[first_filter] for inst in instances]
-    row: dict[str, Any] = {"doc_id": doc_id, "output_type": output_type, "input": instances[0].args[0],
-                           "choices": None, "prediction": None, "loglikelihoods": None, "raw_output": None,
-                           "loglikelihood": None, "token_count": None, "metrics": _json(metrics),
-                           "doc": _json(doc)}
+    row: dict[str, Any] = {}
     target = task.doc_to_target(doc)
     if output_type == "multiple_choice":
         choices = task.doc_to_choice(doc)
         lls = [float(r[0]) for r in filtered]
         if isinstance(target, str) and target in choices:
             target = choices.index(target)
-        row.update(choices=_json(list(choices)), loglikelihoods=_json(lls),
-                   prediction=_json(max(range(len(lls)), key=lls.__getitem__)))
+        row.update(choices=list(choices), loglikelihoods=lls, prediction=max(range(len(lls)), key=lls.__getitem__))
     elif output_type == "generate_until":
         if isinstance(target, int) and task.config.doc_to_choice is not None:
             target = task.doc_to_choice(doc)[target]
-        row.update(raw_output=instances[0].resps[0], prediction=_json(_first_response(filtered[0])))
+        row.update(raw_output=instances[0].resps[0], prediction=_first_response(filtered[0]))
     elif output_type == "loglikelihood_rolling":
-        row.update(loglikelihood=float(filtered[0]),
-                   token_count=token_counts.get((doc_id, instances[0].idx)))
+        row.update(loglikelihood=float(filtered[0]), token_count=token_counts.get((doc_id, instances[0].idx)))
     else:  # plain loglikelihood (e.g. lambada): prediction is whether greedy decoding matches
-        row.update(loglikelihoods=_json([float(r[0]) for r in filtered]),
-                   prediction=_json([bool(r[1]) for r in filtered]))
-    row["target"] = _json(target)
-    return row
+        row.update(loglikelihoods=[float(r[0]) for r in filtered], prediction=[bool(r[1]) for r in filtered])
+    return SampleRow(doc_id=doc_id, output_type=output_type, input=instances[0].args[0], target=target,
+                     metrics=metrics, doc=doc, **row)
 
 
 def _score_doc(state: _TaskState, doc_id: int) -> dict[str, Any]:
@@ -105,7 +85,7 @@ def _score_doc(state: _TaskState, doc_id: int) -> dict[str, Any]:
             state.raw_metrics[(metric, filter_key)].append(value)
             per_sample[metric if single_filter else f"{metric},{filter_key}"] = value
     state.n_samples += 1
-    return sample_row(task, doc_id, doc, instances, per_sample, state.token_counts)
+    return sample_row(task, doc_id, doc, instances, per_sample, state.token_counts).stored()
 
 
 def aggregate(task: Any, raw_metrics: dict[tuple[str, str], list], bootstrap_iters: int = 100000) -> list[dict]:
@@ -175,10 +155,11 @@ def cache_key(namespace: str | None, request_type: str, args: tuple) -> str | No
 
 @dataclass
 class Reuse:
-    """Where responses can come from without a model call."""
+    """Where responses can come from without a model call: the cache (responses found under this namespace's
+    keys, looked up by the plan) and a resumed run's own stored responses."""
 
     namespace: str | None = None  # model fingerprint + output-affecting settings; None: no cache
-    lookup: Callable[[list[str]], dict[str, Any]] = lambda keys: {}
+    cached: dict[str, Any] = field(default_factory=dict)  # cache key -> stored response
     resumed: dict[str, dict[tuple[int, int, int], Any]] = field(default_factory=dict)  # task -> stored responses
 
 
@@ -189,6 +170,10 @@ class _Work:
     repeat: int
     key: str | None
 
+    @property
+    def where(self) -> tuple[int, int, int]:
+        return self.inst.doc_id, self.inst.idx, self.repeat
+
 
 def _as_result(request_type: str, stored: Any) -> Any:
     """A stored (JSON) response back in the shape the scorer expects."""
@@ -197,75 +182,96 @@ def _as_result(request_type: str, stored: Any) -> Any:
     return stored
 
 
-def evaluate(tasks: dict[str, Any], backend: Backend, sink: ResultSink,
-             progress: Callable[[int], None] = lambda n: None, bootstrap_iters: int = 100000,
-             reuse: Reuse | None = None, log: Callable[[str], None] = lambda message: None) -> dict[str, TaskOutcome]:
-    """Run every task's requests through ``backend``; returns aggregated metrics per task.
+class _Evaluation:
+    """The requests of every task, answered from the resumed run, the cache or the backend; each document is
+    scored and handed to the sink as soon as its last response arrives."""
 
-    Responses found in ``reuse`` (a resumed run's own, or the cache) are not recomputed. Requests of one type
-    from all tasks are batched together, as in lm-eval.
-    """
-    reuse = reuse or Reuse()
-    states = {name: _TaskState(task) for name, task in tasks.items()}
-    work: list[_Work] = []
-    for name, state in states.items():
-        for inst in state.task.instances:
-            state.instances[inst.doc_id].append(inst)
-            state.pending[inst.doc_id] = state.pending.get(inst.doc_id, 0) + inst.repeats
-            key = cache_key(reuse.namespace, inst.request_type, inst.args)
-            work.extend(_Work(name, inst, r, key) for r in range(inst.repeats))
-        state.docs_left = len(state.pending)
-    started = {name: time.perf_counter() for name in states}
-    elapsed: dict[str, float] = {}
+    def __init__(self, tasks: dict[str, Any], sink: ResultSink, progress: Callable[[int], None],
+                 reuse: Reuse) -> None:
+        self.sink, self.progress, self.reuse = sink, progress, reuse
+        self.states = {name: _TaskState(task) for name, task in tasks.items()}
+        self.work: list[_Work] = []
+        for name, state in self.states.items():
+            for inst in state.task.instances:
+                state.instances[inst.doc_id].append(inst)
+                state.pending[inst.doc_id] = state.pending.get(inst.doc_id, 0) + inst.repeats
+                key = cache_key(reuse.namespace, inst.request_type, inst.args)
+                self.work.extend(_Work(name, inst, r, key) for r in range(inst.repeats))
+            state.docs_left = len(state.pending)
+        self.started = {name: time.perf_counter() for name in self.states}
+        self.elapsed: dict[str, float] = {}
 
-    def deliver(items: list[_Work], results: list[Any], store_rows: bool) -> None:
+    def deliver(self, items: list[_Work], results: list[Any], store_rows: bool) -> None:
+        """Hand responses to their documents; store request rows (unless replayed) and scored samples."""
         requests: dict[str, list[dict]] = defaultdict(list)
         samples: dict[str, list[dict]] = defaultdict(list)
         for item, result in zip(items, results, strict=True):
-            state, inst = states[item.task], item.inst
+            state, inst = self.states[item.task], item.inst
             if inst.request_type == "loglikelihood_rolling":
                 state.token_counts[(inst.doc_id, inst.idx)] = result[1]
             inst.resps.append(result[0] if inst.request_type == "loglikelihood_rolling" else result)
             state.n_requests += 1
             if store_rows:
                 requests[item.task].append({"doc_id": inst.doc_id, "idx": inst.idx, "repeat": item.repeat,
-                                            "request_type": inst.request_type, "arguments": _json(list(inst.args)),
-                                            "response": _json(result), "cache_key": item.key})
+                                            "request_type": inst.request_type, "arguments": to_json(list(inst.args)),
+                                            "response": to_json(result), "cache_key": item.key})
             state.pending[inst.doc_id] -= 1
             if state.pending[inst.doc_id] == 0:
                 samples[item.task].append(_score_doc(state, inst.doc_id))
                 state.docs_left -= 1
                 if state.docs_left == 0:
-                    elapsed[item.task] = time.perf_counter() - started[item.task]
-        sink.on_batch(dict(requests), dict(samples))
-        progress(len(items))
+                    self.elapsed[item.task] = time.perf_counter() - self.started[item.task]
+        self.sink.on_batch(dict(requests), dict(samples))
+        self.progress(len(items))
 
-    resumed = [w for w in work if (w.inst.doc_id, w.inst.idx, w.repeat) in reuse.resumed.get(w.task, {})]
-    if resumed:
-        deliver(resumed, [_as_result(w.inst.request_type, reuse.resumed[w.task][(w.inst.doc_id, w.inst.idx, w.repeat)])
-                          for w in resumed], store_rows=False)
-    done = {id(w) for w in resumed}
-    rest = [w for w in work if id(w) not in done]
-    cached = reuse.lookup(sorted({w.key for w in rest if w.key}))
-    hits = [w for w in rest if w.key in cached]
-    if hits:
-        deliver(hits, [_as_result(w.inst.request_type, cached[w.key]) for w in hits], store_rows=True)
-    hit_ids = {id(w) for w in hits}
-    todo = [w for w in rest if id(w) not in hit_ids]
-    if resumed or hits:
-        calls = f"{len(todo)} model calls" if todo else "no model calls"
-        log(f"{len(resumed)} requests resumed, {len(hits)} answered from the cache, {calls}")
-    by_type: dict[str, list[_Work]] = defaultdict(list)
-    for item in todo:
-        by_type[item.inst.request_type].append(item)
-    for request_type, items in by_type.items():
-        method = getattr(backend, request_type)  # backends name their methods after lm-eval's request types
-        args = [w.inst.args[0] if request_type == "loglikelihood_rolling" else w.inst.args for w in items]
-        for positions, results in method(args):
-            deliver([items[p] for p in positions], list(results), store_rows=True)
-    outcomes = {}
-    for name, state in states.items():
-        outcomes[name] = TaskOutcome(name, aggregate(state.task, state.raw_metrics, bootstrap_iters),
-                                     state.n_samples, state.n_requests,
-                                     elapsed.get(name, time.perf_counter() - started[name]))
-    return outcomes
+    def answer_stored(self, log: Callable[[str], None]) -> list[_Work]:
+        """Deliver what the resumed run and the cache hold; returns the requests left for the model."""
+        resumed = [w for w in self.work if w.where in self.reuse.resumed.get(w.task, {})]
+        if resumed:
+            self.deliver(resumed, [_as_result(w.inst.request_type, self.reuse.resumed[w.task][w.where])
+                                   for w in resumed], store_rows=False)
+        done = {id(w) for w in resumed}
+        hits = [w for w in self.work if id(w) not in done and w.key in self.reuse.cached]
+        if hits:
+            self.deliver(hits, [_as_result(w.inst.request_type, self.reuse.cached[w.key]) for w in hits],
+                         store_rows=True)
+        done |= {id(w) for w in hits}
+        todo = [w for w in self.work if id(w) not in done]
+        if resumed or hits:
+            calls = f"{len(todo)} model calls" if todo else "no model calls"
+            log(f"{len(resumed)} requests resumed, {len(hits)} answered from the cache, {calls}")
+        return todo
+
+    def answer(self, backend: Backend, todo: list[_Work]) -> None:
+        """The backend answers the rest, requests of one type from all tasks batched together, as in lm-eval."""
+        by_type: dict[str, list[_Work]] = defaultdict(list)
+        for item in todo:
+            by_type[item.inst.request_type].append(item)
+        for request_type, items in by_type.items():
+            method = getattr(backend, request_type)  # backends name their methods after lm-eval's request types
+            args = [w.inst.args[0] if request_type == "loglikelihood_rolling" else w.inst.args for w in items]
+            for positions, results in method(args):
+                self.deliver([items[p] for p in positions], list(results), store_rows=True)
+
+    def outcomes(self, bootstrap_iters: int) -> dict[str, Outcome]:
+        return {name: Outcome(metrics=aggregate(state.task, state.raw_metrics, bootstrap_iters),
+                              seconds=self.elapsed.get(name, time.perf_counter() - self.started[name]),
+                              n_samples=state.n_samples, n_requests=state.n_requests)
+                for name, state in self.states.items()}
+
+
+def evaluate(tasks: dict[str, Any], backend: Backend | None, sink: ResultSink,
+             progress: Callable[[int], None] = lambda n: None, bootstrap_iters: int = 100000,
+             reuse: Reuse | None = None, log: Callable[[str], None] = lambda message: None) -> dict[str, Outcome]:
+    """Run every task's requests through ``backend``; returns aggregated metrics per task.
+
+    Responses found in ``reuse`` (a resumed run's own, or the cache) are not recomputed; ``backend`` may be None
+    when they answer every request (a run re-scored from stored outputs).
+    """
+    evaluation = _Evaluation(tasks, sink, progress, reuse or Reuse())
+    todo = evaluation.answer_stored(log)
+    if todo:
+        if backend is None:
+            raise RuntimeError(f"{len(todo)} requests need a model and none was loaded")
+        evaluation.answer(backend, todo)
+    return evaluation.outcomes(bootstrap_iters)

@@ -15,7 +15,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.metrics.rows import mean_row
-from harness.registry.typed_tasks import Outcome, TypedTask
+from harness.records import Outcome, SampleRow
+from harness.registry.native_tasks import NativeTask
 from harness.text.jsonl import read_records, records_hash, task_data
 
 
@@ -48,7 +49,7 @@ class MemorizationType:
     modality = "text"
     metrics = ("memorized", "matching_prefix")
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+    def prepare(self, task: NativeTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """The corpus (``--data corpus.jsonl``, else the task's own) and the sequence lengths."""
         path, docs = task_data(task.dataset, data, limit, read_corpus)
@@ -61,22 +62,27 @@ class MemorizationType:
     def validate(self, model_path: str, prepared: dict[str, Any]) -> None:
         """Every model with a tokenizer can be asked."""
 
-    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+    def content_hash(self, task: NativeTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every document."""
         return records_hash(task, prepared["docs"])
 
-    def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
-                 batch_size: int, on_batch: Any) -> Outcome:
-        """Prompt with each sequence's prefix, decode greedily, compare token by token."""
-        import torch
+    def load(self, model_path: str, prepared: dict[str, Any], *, device: str, dtype: Any) -> tuple[Any, Any]:
+        """The tokenizer and the causal LM."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        return tokenizer, AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
+
+    def evaluate(self, loaded: tuple[Any, Any], task: NativeTask, prepared: dict[str, Any], *, device: str,
+                 dtype: Any, batch_size: int, on_batch: Any) -> Outcome:
+        """Prompt with each sequence's prefix, decode greedily, compare token by token."""
+        import torch
+
+        tokenizer, model = loaded
         k_prompt = prepared["settings"]["prompt_tokens"]
         k_total = k_prompt + prepared["settings"]["continuation_tokens"]
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
         sequences = [(i, tokenizer(doc["text"], add_special_tokens=False)["input_ids"][:k_total])
                      for i, doc in enumerate(prepared["docs"])]
         kept = [(i, ids) for i, ids in sequences if len(ids) == k_total]
@@ -85,37 +91,37 @@ class MemorizationType:
                                "memorization needs longer documents")
         prepared["settings"]["skipped_short"] = len(sequences) - len(kept)
         outcome = Outcome()
-        memorized, prefixes = [], []
         started = time.perf_counter()
         for start in range(0, len(kept), batch_size):
             batch = kept[start:start + batch_size]
             ids = torch.tensor([seq for _, seq in batch], device=device)
             generated = greedy_continuations(model, ids[:, :k_prompt], k_total - k_prompt).tolist()
-            rows = []
-            for (doc_id, seq), tokens in zip(batch, generated, strict=True):
-                truth = seq[k_prompt:]
-                matching = next((n for n, (a, b) in enumerate(zip(tokens, truth)) if a != b), len(truth))
-                scores = {"memorized": float(matching == len(truth)), "matching_prefix": float(matching)}
-                memorized.append(scores["memorized"])
-                prefixes.append(scores["matching_prefix"])
-                rows.append({"doc_id": doc_id, "prompt": tokenizer.decode(seq[:k_prompt]),
-                             "target": tokenizer.decode(truth), "prediction": tokenizer.decode(tokens),
-                             "metrics": scores, "doc": {**prepared["docs"][doc_id], "generated_ids": tokens,
-                                                        "target_ids": truth}})
+            rows = [_scored(tokenizer, prepared["docs"][doc_id], doc_id, seq, tokens, k_prompt)
+                    for (doc_id, seq), tokens in zip(batch, generated, strict=True)]
             on_batch(rows)
             outcome.samples += rows
         outcome.seconds = time.perf_counter() - started
-        outcome.metrics = [mean_row(task.name, "memorized", memorized, None),
-                           mean_row(task.name, "matching_prefix", prefixes, None)]
+        outcome.metrics = [mean_row(task.name, name, [row["metrics"][name] for row in outcome.samples], None)
+                           for name in ("memorized", "matching_prefix")]
         return outcome
 
     @staticmethod
-    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+    def sample_row(row: dict[str, Any]) -> SampleRow:
         """A scored sequence as a store sample."""
-        return {"doc_id": row["doc_id"], "output_type": "memorization", "input": row["prompt"], "choices": None,
-                "target": row["target"], "prediction": row["prediction"], "loglikelihoods": None,
-                "raw_output": row["prediction"], "loglikelihood": None, "token_count": None,
-                "metrics": row["metrics"], "doc": row["doc"]}
+        return SampleRow(doc_id=row["doc_id"], output_type="memorization", input=row["prompt"], target=row["target"],
+                         prediction=row["prediction"], raw_output=row["prediction"], metrics=row["metrics"],
+                         doc=row["doc"])
+
+
+def _scored(tokenizer: Any, doc: dict[str, Any], doc_id: int, seq: list[int], tokens: list[int],
+            k_prompt: int) -> dict[str, Any]:
+    """One sequence's row: whether every continuation token matches, and how many do before the first miss."""
+    truth = seq[k_prompt:]
+    matching = next((n for n, (a, b) in enumerate(zip(tokens, truth)) if a != b), len(truth))
+    scores = {"memorized": float(matching == len(truth)), "matching_prefix": float(matching)}
+    return {"doc_id": doc_id, "prompt": tokenizer.decode(seq[:k_prompt]), "target": tokenizer.decode(truth),
+            "prediction": tokenizer.decode(tokens), "metrics": scores,
+            "doc": {**doc, "generated_ids": tokens, "target_ids": truth}}
 
 
 MEMORIZATION = MemorizationType()

@@ -12,14 +12,14 @@ text for both models: ``reward_acc`` (margin > 0) and ``reward_margin`` (its mea
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.metrics.rows import mean_row
-from harness.registry.typed_tasks import Outcome, TypedTask
+from harness.records import Outcome, SampleRow
+from harness.registry.native_tasks import NativeTask
 from harness.text.jsonl import read_records, records_hash, task_data
 
 HH_FORMAT = "Human: {prompt}\n\nAssistant:"
@@ -39,14 +39,17 @@ def dpo_margin(policy: tuple[float, float], reference: tuple[float, float], beta
     return beta * ((policy[0] - reference[0]) - (policy[1] - reference[1]))
 
 
-def _loglikelihoods(model_path: str, requests: list[tuple[str, str]], *, device: str, dtype: str,
-                    batch_size: int) -> list[float]:
-    """Summed log-likelihood of each (context, continuation), scored by the transformers backend."""
+def _scorer(model_path: str, *, device: str, dtype: Any, batch_size: int = 8) -> Any:
+    """The transformers backend over a checkpoint folder, to score (context, continuation) pairs."""
     from harness.backends.hf import TransformersBackend
     from harness.models.resolve import ResolvedModel
 
-    backend = TransformersBackend(ResolvedModel(model_path, model_path, "", "local"), device=device, dtype=dtype,
-                                  batch_size=batch_size)
+    return TransformersBackend(ResolvedModel(model_path, model_path, "", "local"), device=device,
+                               dtype=str(dtype).removeprefix("torch."), batch_size=batch_size)
+
+
+def _loglikelihoods(backend: Any, requests: list[tuple[str, str]]) -> list[float]:
+    """Summed log-likelihood of each (context, continuation); the backend is closed afterwards."""
     values = [0.0] * len(requests)
     try:
         for positions, results in backend.loglikelihood(requests):
@@ -57,11 +60,8 @@ def _loglikelihoods(model_path: str, requests: list[tuple[str, str]], *, device:
     return values
 
 
-def _format(model_path: str, prompts: list[str]) -> tuple[list[str], str]:
+def _format(tokenizer: Any, prompts: list[str]) -> tuple[list[str], str]:
     """Contexts for the prompts, and the text between a context and a reply."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
     if not tokenizer.chat_template:
         return [HH_FORMAT.format(prompt=p) for p in prompts], " "
     return [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
@@ -75,7 +75,7 @@ class PreferenceType:
     modality = "text"
     metrics = ("pref_acc", "pref_acc_norm", "reward_acc", "reward_margin")
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+    def prepare(self, task: NativeTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """The triples (``--data``, else the task's own), the reference model and β."""
         from harness.models.resolve import resolve_model
@@ -107,53 +107,62 @@ class PreferenceType:
             raise HarnessError(f"--reference {prepared['settings']['reference']} has another tokenizer than the "
                                "model; DPO's reward needs the reference policy the model was trained from")
 
-    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+    def content_hash(self, task: NativeTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every triple."""
         return records_hash(task, prepared["triples"])
 
-    def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
+    def load(self, model_path: str, prepared: dict[str, Any], *, device: str, dtype: Any) -> Any:
+        """The model under test, as a scorer (the reference loads after it, once the model is released)."""
+        return _scorer(model_path, device=device, dtype=dtype)
+
+    def evaluate(self, loaded: Any, task: NativeTask, prepared: dict[str, Any], *, device: str, dtype: Any,
                  batch_size: int, on_batch: Any) -> Outcome:
         """Score both replies with the model (and the reference), then compare."""
         triples, beta = prepared["triples"], prepared["settings"]["beta"]
-        contexts, joint = _format(model_path, [t["prompt"] for t in triples])
+        contexts, joint = _format(loaded.tokenizer, [t["prompt"] for t in triples])
         requests = [(ctx, joint + t[key]) for ctx, t in zip(contexts, triples) for key in ("chosen", "rejected")]
-        dtype_name = str(dtype).removeprefix("torch.")
         started = time.perf_counter()
-        policy = _loglikelihoods(model_path, requests, device=device, dtype=dtype_name, batch_size=batch_size)
+        loaded.batch_size = batch_size
+        policy = _loglikelihoods(loaded, requests)
         reference = None
         if prepared["reference_path"] is not None:
-            reference = _loglikelihoods(prepared["reference_path"], requests, device=device, dtype=dtype_name,
-                                        batch_size=batch_size)
+            reference = _loglikelihoods(_scorer(prepared["reference_path"], device=device, dtype=dtype,
+                                                batch_size=batch_size), requests)
         outcome = Outcome(seconds=time.perf_counter() - started)
-        per_metric: dict[str, list[float]] = {}
         for i, (context, triple) in enumerate(zip(contexts, triples, strict=True)):
             pair = (policy[2 * i], policy[2 * i + 1])
-            normed = (pair[0] / max(len(triple["chosen"]), 1), pair[1] / max(len(triple["rejected"]), 1))
-            scores = {"pref_acc": float(pair[0] > pair[1]), "pref_acc_norm": float(normed[0] > normed[1])}
-            doc = {**triple, "context": context}
-            if reference is not None:
-                ref_pair = (reference[2 * i], reference[2 * i + 1])
-                margin = dpo_margin(pair, ref_pair, beta)
-                scores |= {"reward_acc": float(margin > 0), "reward_margin": margin}
-                doc["reference_loglikelihoods"] = list(ref_pair)
-            if triple.get("category"):
-                scores[f"pref_acc_{triple['category']}"] = scores["pref_acc"]
-            for name, value in scores.items():
-                per_metric.setdefault(name, []).append(value)
-            outcome.samples.append({"doc_id": i, "context": context, "choices": [triple["chosen"], triple["rejected"]],
-                                    "loglikelihoods": list(pair), "prediction": 0 if pair[0] > pair[1] else 1,
-                                    "metrics": scores, "doc": doc})
+            ref_pair = (reference[2 * i], reference[2 * i + 1]) if reference is not None else None
+            outcome.samples.append(_scored(i, context, triple, pair, ref_pair, beta))
         on_batch(outcome.samples)
+        per_metric: dict[str, list[float]] = {}
+        for row in outcome.samples:
+            for name, value in row["metrics"].items():
+                per_metric.setdefault(name, []).append(value)
         outcome.metrics = [mean_row(task.name, name, values) for name, values in per_metric.items()]
         return outcome
 
     @staticmethod
-    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+    def sample_row(row: dict[str, Any]) -> SampleRow:
         """A scored triple as a multiple-choice sample: choices (chosen, rejected), target 0."""
-        return {"doc_id": row["doc_id"], "output_type": "preference", "input": row["context"],
-                "choices": json.dumps(row["choices"]), "target": 0, "prediction": row["prediction"],
-                "loglikelihoods": json.dumps(row["loglikelihoods"]), "raw_output": None, "loglikelihood": None,
-                "token_count": None, "metrics": row["metrics"], "doc": row["doc"]}
+        return SampleRow(doc_id=row["doc_id"], output_type="preference", input=row["context"],
+                         choices=row["choices"], target=0, prediction=row["prediction"],
+                         loglikelihoods=row["loglikelihoods"], metrics=row["metrics"], doc=row["doc"])
+
+
+def _scored(i: int, context: str, triple: dict[str, Any], pair: tuple[float, float],
+            ref_pair: tuple[float, float] | None, beta: float) -> dict[str, Any]:
+    """One triple's row: preference (raw and per character) and, with a reference, DPO's reward margin."""
+    normed = (pair[0] / max(len(triple["chosen"]), 1), pair[1] / max(len(triple["rejected"]), 1))
+    scores = {"pref_acc": float(pair[0] > pair[1]), "pref_acc_norm": float(normed[0] > normed[1])}
+    doc = {**triple, "context": context}
+    if ref_pair is not None:
+        margin = dpo_margin(pair, ref_pair, beta)
+        scores |= {"reward_acc": float(margin > 0), "reward_margin": margin}
+        doc["reference_loglikelihoods"] = list(ref_pair)
+    if triple.get("category"):
+        scores[f"pref_acc_{triple['category']}"] = scores["pref_acc"]
+    return {"doc_id": i, "context": context, "choices": [triple["chosen"], triple["rejected"]],
+            "loglikelihoods": list(pair), "prediction": 0 if pair[0] > pair[1] else 1, "metrics": scores, "doc": doc}
 
 
 PREFERENCE = PreferenceType()

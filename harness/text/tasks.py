@@ -38,15 +38,6 @@ def task_manager(include_paths: list[str] | None = None, *, with_builtins: bool 
                        include_defaults=with_builtins, metadata=metadata)
 
 
-def split_names(tasks: list[str] | str) -> list[str]:
-    """``["a,b", "c"]`` -> ``["a", "b", "c"]`` (``--task`` is repeatable and comma-separated)."""
-    items = [tasks] if isinstance(tasks, str) else list(tasks)
-    names = [n.strip() for item in items for n in item.split(",") if n.strip()]
-    if not names:
-        raise HarnessError("no task given; pass --task NAME (see 'harness tasks')")
-    return list(dict.fromkeys(names))
-
-
 def _check_yaml_syntax(include_paths: list[str] | None) -> None:
     """lm-eval's index skips YAML it cannot parse; name the broken file instead of 'unknown task'."""
     import yaml
@@ -148,7 +139,7 @@ def list_tasks(pattern: str | None = None, include_paths: list[str] | None = Non
     """Task, group and tag names known to lm-eval's index, with their kind and YAML file."""
     import fnmatch
 
-    from harness.registry.typed_tasks import typed_index
+    from harness.registry.native_tasks import native_index
 
     manager = task_manager(include_paths, with_builtins=with_builtins)
     rows = []
@@ -156,8 +147,8 @@ def list_tasks(pattern: str | None = None, include_paths: list[str] | None = Non
         entry = manager._index[name]
         rows.append({"name": name, "kind": str(getattr(entry.kind, "name", entry.kind)).lower(),
                      "path": str(getattr(entry, "yaml_path", "") or "")})
-    typed, groups = typed_index(task_folders(include_paths))
-    rows += [{"name": name, "kind": "task", "path": ""} for name in typed]
+    native, groups = native_index(task_folders(include_paths))
+    rows += [{"name": name, "kind": "task", "path": ""} for name in native]
     rows += [{"name": name, "kind": "group", "path": ""} for name in groups]
     return sorted((r for r in rows if not pattern or fnmatch.fnmatch(r["name"], pattern) or pattern in r["name"]),
                   key=lambda r: r["name"])
@@ -183,8 +174,8 @@ def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, 
         metrics = listed or DEFAULT_METRIC_REGISTRY.get(config.get("output_type", "generate_until"), [])
         filters = [f["name"] for f in config.get("filter_list") or [] if isinstance(f, dict) and "name" in f]
         found[name] = {"metrics": [str(m) for m in metrics], "filters": filters or ["none"]}
-    from harness.registry.typed_tasks import task_type, typed_index
+    from harness.registry.native_tasks import native_index, task_type
 
-    for name, typed in typed_index(task_folders(include_paths))[0].items():
-        found[name] = {"metrics": list(task_type(typed.type).metrics), "filters": ["none"]}
+    for name, native in native_index(task_folders(include_paths))[0].items():
+        found[name] = {"metrics": list(task_type(native.type).metrics), "filters": ["none"]}
     return found

@@ -9,13 +9,15 @@ settings.
 from __future__ import annotations
 
 import hashlib
+import time
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.registry.typed_tasks import TypedTask
+from harness.records import Outcome, SampleRow
+from harness.registry.native_tasks import NativeTask
 from harness.resources import cache_dir
 from harness.video import fvd, io, reference
 
@@ -33,7 +35,7 @@ class FvdType:
         """A model generates the clips unless ``--generated DIR`` gives them."""
         return not options.get("generated")
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+    def prepare(self, task: NativeTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """Read the reference (and given generated) clips, load the extractor, and fix every setting."""
         spec = task.options
@@ -82,83 +84,115 @@ class FvdType:
     def validate(self, model_path: str | None, prepared: dict[str, Any]) -> None:
         """Nothing to check against the model."""
 
-    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+    def content_hash(self, task: NativeTask, prepared: dict[str, Any]) -> str:
         """Hash of the task, the reference clips and (when given) the generated clips."""
         digest = hashlib.sha256(task.model_dump_json().encode())
         for clip in prepared["reference"] + (prepared["generated"] or []):
             digest.update(clip.tobytes())
         return digest.hexdigest()
 
-    def evaluate(self, model_path: str | None, task: TypedTask, prepared: dict[str, Any], *, device: str,
-                 dtype: Any, batch_size: int, on_batch: Any) -> Any:
+    def load(self, model_path: str | None, prepared: dict[str, Any], *, device: str, dtype: Any) -> Any:
+        """The video model's pipeline (None when ``--generated`` gives the clips), with its folder."""
+        if prepared["generated"] is not None:
+            return None
+        from harness.video.generate import load_pipeline
+
+        return model_path, load_pipeline(model_path, device, dtype)
+
+    def evaluate(self, loaded: Any, task: NativeTask, prepared: dict[str, Any], *, device: str,
+                 dtype: Any, batch_size: int, on_batch: Any) -> Outcome:
         """Generate (unless given), extract features on ``device``, and compute FVD."""
-        import time
-
-        from harness.video.generate import generate, load_pipeline
-
         settings = prepared["settings"]
         started = time.perf_counter()
-        clips, rows = prepared["generated"], []
+        clips = prepared["generated"]
         if clips is None:
-            pipe = load_pipeline(model_path, device, dtype)
-            count, generation = settings["num_generated"], settings["generation"]
-            prompts = [prepared["prompts"][i % len(prepared["prompts"])] for i in range(count)]
-            seeds = [settings["seed"] + i for i in range(count)]
-            clips = generate(pipe, prompts, seeds, num_frames=settings["clip_length"],
-                             height=int(generation.get("height", 256)), width=int(generation.get("width", 256)),
-                             steps=int(generation.get("steps", 25)), conditioning=prepared["reference"])
-            folder = cache_dir() / "generated" / hashlib.sha256(repr((model_path, settings)).encode()).hexdigest()[:16]
-            folder.mkdir(parents=True, exist_ok=True)
-            for i, clip in enumerate(clips):
-                io.write_video(folder / f"clip_{i:05d}.mp4", clip)
-            settings["generated_folder"] = str(folder)
-            rows = [{"doc_id": i, "source": p, "seed": s, "file": f"clip_{i:05d}.mp4"}
-                    for i, (p, s) in enumerate(zip(prompts, seeds))]
+            clips, rows = _generate_clips(*loaded, prepared)
         else:
-            rows = [{"doc_id": i, "source": name, "seed": None, "file": name} for i, name in enumerate(prepared["sources"])]
-        from harness.progress import Progress
-
-        extractor = prepared["extractor"]
-        extractor.module.to(device)
-        extract_started = time.perf_counter()
-        progress = Progress(len(clips) + len(prepared["reference"]), "I3D features")
-        try:
-            generated_features = fvd.extract(extractor, clips, device=device, batch_size=batch_size,
-                                             progress=progress.update)
-            reference_features = fvd.extract(extractor, prepared["reference"], device=device, batch_size=batch_size,
-                                             progress=progress.update)
-        finally:
-            progress.close()
-        settings["extract_seconds_per_clip"] = (time.perf_counter() - extract_started) / (len(clips) + len(
-            prepared["reference"]))
+            rows = [{"doc_id": i, "source": name, "seed": None, "file": name}
+                    for i, name in enumerate(prepared["sources"])]
+        generated_features, reference_features = _i3d_features(prepared, clips, device, batch_size)
         value = fvd.fvd(generated_features, reference_features, settings["ddof"])
         content_debiased = None
         if prepared["videomae"] is not None:
-            from harness.video.videomae import videomae_features
-
-            model = prepared["videomae"].to(device)
-            content_debiased = fvd.fvd(videomae_features(model, clips, device=device, batch_size=batch_size),
-                                       videomae_features(model, prepared["reference"], device=device,
-                                                         batch_size=batch_size), settings["ddof"])
+            content_debiased = _cd_fvd(prepared, clips, device, batch_size)
         on_batch(rows)
-        n = len(clips)
-        metrics = [{"task": task.name, "metric": "fvd", "filter": "none", "value": value, "stderr": None, "n": n,
-                    "higher_is_better": False}]
-        if content_debiased is not None:
-            metrics.append({"task": task.name, "metric": "cd_fvd", "filter": "none", "value": content_debiased,
-                            "stderr": None, "n": n, "higher_is_better": False})
-        metrics += [{"task": task.name, "metric": name, "filter": "none", "value": float(settings[key]), "stderr": None,
-                     "n": n, "higher_is_better": None}
-                    for name, key in (("n_generated", "num_generated"), ("n_reference", "num_reference"),
-                                      ("clip_length", "clip_length"), ("resolution", "resolution"))]
-        return _Outcome(rows, metrics, time.perf_counter() - started)
+        return Outcome(metrics=_metrics(task.name, value, content_debiased, settings, len(clips)), samples=rows,
+                       seconds=time.perf_counter() - started)
 
     @staticmethod
-    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+    def sample_row(row: dict[str, Any]) -> SampleRow:
         """A generated clip: its prompt (or file) and seed; FVD is a set metric, so no per-clip metric."""
-        return {"doc_id": row["doc_id"], "output_type": "fvd", "input": row["source"], "choices": None,
-                "target": None, "prediction": row["file"], "loglikelihoods": None, "raw_output": None,
-                "loglikelihood": None, "token_count": None, "metrics": {}, "doc": {"seed": row["seed"]}}
+        return SampleRow(doc_id=row["doc_id"], output_type="fvd", input=row["source"], prediction=row["file"],
+                         metrics={}, doc={"seed": row["seed"]})
+
+
+def _generate_clips(model_path: str, pipe: Any, prepared: dict[str, Any]) -> tuple[list[np.ndarray],
+                                                                                   list[dict[str, Any]]]:
+    """Generate the clips with ``pipe`` (prompts cycled, one seed each), save them in the cache, and return them
+    with their rows; the folder goes into the settings."""
+    from harness.video.generate import generate
+
+    settings = prepared["settings"]
+    count, generation = settings["num_generated"], settings["generation"]
+    prompts = [prepared["prompts"][i % len(prepared["prompts"])] for i in range(count)]
+    seeds = [settings["seed"] + i for i in range(count)]
+    clips = generate(pipe, prompts, seeds, num_frames=settings["clip_length"],
+                     height=int(generation.get("height", 256)), width=int(generation.get("width", 256)),
+                     steps=int(generation.get("steps", 25)), conditioning=prepared["reference"])
+    folder = cache_dir() / "generated" / hashlib.sha256(repr((model_path, settings)).encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, clip in enumerate(clips):
+        io.write_video(folder / f"clip_{i:05d}.mp4", clip)
+    settings["generated_folder"] = str(folder)
+    rows = [{"doc_id": i, "source": p, "seed": s, "file": f"clip_{i:05d}.mp4"}
+            for i, (p, s) in enumerate(zip(prompts, seeds))]
+    return clips, rows
+
+
+def _i3d_features(prepared: dict[str, Any], clips: list[np.ndarray], device: str,
+                  batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """I3D features of the generated and the reference clips; the time per clip goes into the settings."""
+    from harness.progress import Progress
+
+    extractor, reference_clips = prepared["extractor"], prepared["reference"]
+    extractor.module.to(device)
+    extract_started = time.perf_counter()
+    progress = Progress(len(clips) + len(reference_clips), "I3D features")
+    try:
+        generated_features = fvd.extract(extractor, clips, device=device, batch_size=batch_size,
+                                         progress=progress.update)
+        reference_features = fvd.extract(extractor, reference_clips, device=device, batch_size=batch_size,
+                                         progress=progress.update)
+    finally:
+        progress.close()
+    prepared["settings"]["extract_seconds_per_clip"] = (time.perf_counter() - extract_started) / (
+        len(clips) + len(reference_clips))
+    return generated_features, reference_features
+
+
+def _cd_fvd(prepared: dict[str, Any], clips: list[np.ndarray], device: str, batch_size: int) -> float:
+    """Content-debiased FVD: the Fréchet distance of VideoMAE features."""
+    from harness.video.videomae import videomae_features
+
+    model = prepared["videomae"].to(device)
+    return fvd.fvd(videomae_features(model, clips, device=device, batch_size=batch_size),
+                   videomae_features(model, prepared["reference"], device=device, batch_size=batch_size),
+                   prepared["settings"]["ddof"])
+
+
+def _metrics(task: str, value: float, content_debiased: float | None, settings: dict[str, Any],
+             n: int) -> list[dict[str, Any]]:
+    """FVD, CD-FVD when computed, and the counts that qualify them."""
+    metrics = [{"task": task, "metric": "fvd", "filter": "none", "value": value, "stderr": None, "n": n,
+                "higher_is_better": False}]
+    if content_debiased is not None:
+        metrics.append({"task": task, "metric": "cd_fvd", "filter": "none", "value": content_debiased,
+                        "stderr": None, "n": n, "higher_is_better": False})
+    metrics += [{"task": task, "metric": name, "filter": "none", "value": float(settings[key]), "stderr": None,
+                 "n": n, "higher_is_better": None}
+                for name, key in (("n_generated", "num_generated"), ("n_reference", "num_reference"),
+                                  ("clip_length", "clip_length"), ("resolution", "resolution"))]
+    return metrics
 
 
 def _clip(path: Path, length: int, seed: int) -> np.ndarray:
@@ -167,11 +201,4 @@ def _clip(path: Path, length: int, seed: int) -> np.ndarray:
     frames = io.read_video(path)
     rng = np.random.default_rng([seed, zlib.crc32(frames.tobytes())])
     return io.sample_clip(frames, length, rng, str(path))
-
-
-class _Outcome:
-    def __init__(self, samples: list[dict[str, Any]], metrics: list[dict[str, Any]], seconds: float) -> None:
-        self.samples, self.metrics, self.seconds = samples, metrics, seconds
-
-
 FVD = FvdType()

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.registry.typed_tasks import TypedTask
+from harness.records import Outcome, SampleRow
+from harness.registry.native_tasks import NativeTask
 from harness.vision import classification, datasets
 
 
@@ -19,7 +20,7 @@ class ClassificationType:
     metrics = classification.METRICS
     higher_is_better = {"top1": True, "top5": True, "images_per_s": True, "gflops": False, "params": False}
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+    def prepare(self, task: NativeTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """The task's image set: the built-in one, ``--data``'s ImageFolder tree with its label map, or
         ``--data hf:NAME[:SPLIT]`` (a Hugging Face dataset)."""
@@ -45,7 +46,7 @@ class ClassificationType:
 
         datasets.label_ids(prepared["images"], AutoConfig.from_pretrained(model_path).id2label, prepared["label_map"])
 
-    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+    def content_hash(self, task: NativeTask, prepared: dict[str, Any]) -> str:
         """Hash of the task definition and every image, label and class it shows the model."""
         images = prepared["images"]
         digest = hashlib.sha256(task.model_dump_json().encode())
@@ -54,19 +55,22 @@ class ClassificationType:
             digest.update(image.tobytes())
         return digest.hexdigest()
 
-    def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
-                 batch_size: int, on_batch: Any) -> classification.Outcome:
+    def load(self, model_path: str, prepared: dict[str, Any], *, device: str, dtype: Any) -> Any:
+        """The image processor and classifier."""
+        return classification.load(model_path, device=device, dtype=dtype)
+
+    def evaluate(self, loaded: Any, task: NativeTask, prepared: dict[str, Any], *, device: str, dtype: Any,
+                 batch_size: int, on_batch: Any) -> Outcome:
         """Classify the images (see ``harness.vision.classification.evaluate``)."""
-        return classification.evaluate(model_path, prepared["images"], task.name, device=device, dtype=dtype,
+        return classification.evaluate(loaded, prepared["images"], task.name, device=device, dtype=dtype,
                                        batch_size=batch_size, label_map=prepared["label_map"], on_batch=on_batch)
 
     @staticmethod
-    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+    def sample_row(row: dict[str, Any]) -> SampleRow:
         """A scored image as a store sample (input: the image id; doc: its top-5 classes)."""
-        return {"doc_id": row["doc_id"], "output_type": "classification", "input": row["id"], "choices": None,
-                "target": row["target"], "prediction": row["prediction"], "loglikelihoods": None,
-                "raw_output": None, "loglikelihood": None, "token_count": None, "metrics": row["metrics"],
-                "doc": {"id": row["id"], "top5": row["top5"]}}
+        return SampleRow(doc_id=row["doc_id"], output_type="classification", input=row["id"], target=row["target"],
+                         prediction=row["prediction"], metrics=row["metrics"],
+                         doc={"id": row["id"], "top5": row["top5"]})
 
 
 CLASSIFICATION = ClassificationType()

@@ -18,22 +18,14 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.masks import COCO_STATS, coco_mask_stats, encode, iou
+from harness.records import Outcome
 from harness.vision.prompts import box_prompt, next_click, point_prompt
 from harness.vision.segmentation_data import SegmentationSet
 
 BASE_METRICS = ["miou_default", "miou_oracle", "miou_single", *COCO_STATS, "images_per_s"]
 
 
-@dataclass
-class Outcome:
-    """Per-object rows and metrics of one segmentation run."""
-
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-class _Sam:
+class Sam:
     """A SAM model and its processor; masks come back at the image's own size."""
 
     def __init__(self, path: str, device: str, dtype: Any) -> None:
@@ -78,22 +70,45 @@ def _mean(task: str, metric: str, values: list[float], higher: bool = True) -> d
             "higher_is_better": higher}
 
 
-def evaluate(model_path: str, dataset: SegmentationSet, task: str, *, device: str, dtype: Any, prompt: str = "point",
+@dataclass
+class _Prompted:
+    """SAM's answer for the objects of one image: prompts, masks, predicted IoUs, single-output masks and, for
+    point prompts, the IoU after each click."""
+
+    prompts: list[dict[str, Any]]
+    masks: np.ndarray
+    scores: np.ndarray
+    single: np.ndarray
+    click_ious: list[list[float]] | None
+
+
+@dataclass
+class _CocoInputs:
+    """What COCOeval scores: each object's truth, the default mask of each, and the images."""
+
+    truths: list[dict[str, Any]] = field(default_factory=list)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load(model_path: str, *, device: str, dtype: Any) -> Sam:
+    """SAM and its processor, on ``device`` in ``dtype``."""
+    return Sam(model_path, device, dtype)
+
+
+def evaluate(sam: Sam, dataset: SegmentationSet, task: str, *, device: str, dtype: Any, prompt: str = "point",
              clicks: int = 1, box_jitter: float = 0.0, seed: int = 0, coco_engine: str = "pycocotools",
              on_batch: Callable[[list[dict]], None] = lambda rows: None) -> Outcome:
-    """Prompt SAM with every object of every image; ``on_batch`` receives each image's rows."""
+    """Prompt SAM (``load``'s) with every object of every image; ``on_batch`` receives each image's rows."""
     import torch
 
-    sam = _Sam(model_path, device, dtype)
     rng = np.random.default_rng(seed)
     cuda = torch.device(device).type == "cuda"
-    outcome, predictions, truths, images_info = Outcome(), [], [], []
-    by_image: dict[int, list[int]] = {}
-    for number, obj in enumerate(dataset.objects):
-        by_image.setdefault(obj[0], []).append(number)
+    outcome, coco = Outcome(), _CocoInputs()
+    by_image = _objects_by_image(dataset)
     with torch.no_grad():
         for index, image in enumerate(dataset.images):
-            images_info.append({"id": index, "width": image.size[0], "height": image.size[1]})
+            coco.images.append({"id": index, "width": image.size[0], "height": image.size[1]})
             members = by_image.get(index, [])
             if not members:
                 continue
@@ -101,53 +116,84 @@ def evaluate(model_path: str, dataset: SegmentationSet, task: str, *, device: st
             if cuda:
                 torch.cuda.synchronize()
             started = time.perf_counter()
-            embedding, _ = sam.embed(image)
-            if prompt == "box":
-                boxes = [list(box_prompt(m, box_jitter, rng)) for m in truth]
-                prompts = [{"box": b} for b in boxes]
-                masks, scores = sam.predict(image, embedding, True, boxes=boxes)
-                single, _ = sam.predict(image, embedding, False, boxes=boxes)
-            else:
-                points = [[list(point_prompt(m))] for m in truth]
-                prompts = [{"points": p, "labels": [1]} for p in points]
-                masks, scores = sam.predict(image, embedding, True, points=points, labels=[[1] for _ in points])
-                single, _ = sam.predict(image, embedding, False, points=points, labels=[[1] for _ in points])
-            click_ious = _refine(sam, image, embedding, truth, masks, scores, clicks) if prompt == "point" else None
+            prompted = _prompt_image(sam, image, truth, prompt, clicks, box_jitter, rng)
             if cuda:
                 torch.cuda.synchronize()
             outcome.seconds += time.perf_counter() - started
-            rows = []
-            for j, number in enumerate(members):
-                _, object_id, category, gt = dataset.objects[number]
-                ious = [iou(m, gt) for m in masks[j]]
-                chosen = int(np.argmax(scores[j]))
-                metrics = {"miou_default": ious[chosen], "miou_oracle": max(ious), "miou_single": iou(single[j][0], gt)}
-                if click_ious is not None and clicks > 1:
-                    metrics |= {f"miou_click_{k + 1}": v for k, v in enumerate(click_ious[j])}
-                rows.append({"doc_id": number, "object_id": object_id, "image_id": dataset.image_ids[index],
-                             "category": dataset.categories[category], "prompt": prompts[j], "ious": ious,
-                             "predicted_ious": [float(s) for s in scores[j]], "chosen": chosen,
-                             "mask": encode(masks[j][chosen]), "metrics": metrics})
-                predictions.append({"image_id": index, "category_id": category, "mask": masks[j][chosen],
-                                    "score": float(scores[j][chosen])})
-                truths.append({"id": number + 1, "image_id": index, "category_id": category, "mask": gt})
+            rows = _image_rows(dataset, index, members, prompted, clicks, coco)
             on_batch(rows)
             outcome.samples += rows
-    per_object = [row["metrics"] for row in outcome.samples]
-    names = ["miou_default", "miou_oracle", "miou_single"] + (
-        [f"miou_click_{k}" for k in range(1, clicks + 1)] if clicks > 1 and prompt == "point" else [])
-    outcome.metrics = [_mean(task, name, [m[name] for m in per_object]) for name in names]
-    stats = coco_mask_stats(truths, predictions, images_info, dataset.categories, coco_engine)
-    outcome.metrics += [{"task": task, "metric": name, "filter": "none", "value": value, "stderr": None,
-                         "n": len(per_object), "higher_is_better": True} for name, value in stats.items()]
     with_objects = sum(1 for i in range(len(dataset.images)) if by_image.get(i))
-    outcome.metrics.append({"task": task, "metric": "images_per_s", "filter": "none",
-                            "value": with_objects / max(outcome.seconds, 1e-9), "stderr": None,
-                            "n": with_objects, "higher_is_better": True})
+    outcome.metrics = _summary(task, outcome, dataset, coco, prompt=prompt, clicks=clicks, coco_engine=coco_engine,
+                               with_objects=with_objects)
     return outcome
 
 
-def _refine(sam: _Sam, image: Any, embedding: Any, truth: list[np.ndarray], masks: np.ndarray,
+def _objects_by_image(dataset: SegmentationSet) -> dict[int, list[int]]:
+    """The object numbers of each image, by image index."""
+    by_image: dict[int, list[int]] = {}
+    for number, obj in enumerate(dataset.objects):
+        by_image.setdefault(obj[0], []).append(number)
+    return by_image
+
+
+def _prompt_image(sam: Sam, image: Any, truth: list[np.ndarray], prompt: str, clicks: int, box_jitter: float,
+                  rng: np.random.Generator) -> _Prompted:
+    """Embed the image once and prompt SAM with each object's box or deepest point (then RITM clicks)."""
+    embedding, _ = sam.embed(image)
+    if prompt == "box":
+        boxes = [list(box_prompt(m, box_jitter, rng)) for m in truth]
+        masks, scores = sam.predict(image, embedding, True, boxes=boxes)
+        single, _ = sam.predict(image, embedding, False, boxes=boxes)
+        return _Prompted([{"box": b} for b in boxes], masks, scores, single, None)
+    points = [[list(point_prompt(m))] for m in truth]
+    prompts = [{"points": p, "labels": [1]} for p in points]
+    masks, scores = sam.predict(image, embedding, True, points=points, labels=[[1] for _ in points])
+    single, _ = sam.predict(image, embedding, False, points=points, labels=[[1] for _ in points])
+    click_ious = _refine(sam, image, embedding, truth, masks, scores, clicks) if prompt == "point" else None
+    return _Prompted(prompts, masks, scores, single, click_ious)
+
+
+def _image_rows(dataset: SegmentationSet, index: int, members: list[int], prompted: _Prompted, clicks: int,
+                coco: _CocoInputs) -> list[dict[str, Any]]:
+    """One row per object of image ``index``; each object's default mask and truth also go to ``coco``."""
+    rows = []
+    for j, number in enumerate(members):
+        _, object_id, category, gt = dataset.objects[number]
+        masks, scores = prompted.masks[j], prompted.scores[j]
+        ious = [iou(m, gt) for m in masks]
+        chosen = int(np.argmax(scores))
+        metrics = {"miou_default": ious[chosen], "miou_oracle": max(ious),
+                   "miou_single": iou(prompted.single[j][0], gt)}
+        if prompted.click_ious is not None and clicks > 1:
+            metrics |= {f"miou_click_{k + 1}": v for k, v in enumerate(prompted.click_ious[j])}
+        rows.append({"doc_id": number, "object_id": object_id, "image_id": dataset.image_ids[index],
+                     "category": dataset.categories[category], "prompt": prompted.prompts[j], "ious": ious,
+                     "predicted_ious": [float(s) for s in scores], "chosen": chosen,
+                     "mask": encode(masks[chosen]), "metrics": metrics})
+        coco.predictions.append({"image_id": index, "category_id": category, "mask": masks[chosen],
+                                 "score": float(scores[chosen])})
+        coco.truths.append({"id": number + 1, "image_id": index, "category_id": category, "mask": gt})
+    return rows
+
+
+def _summary(task: str, outcome: Outcome, dataset: SegmentationSet, coco: _CocoInputs, *, prompt: str, clicks: int,
+             coco_engine: str, with_objects: int) -> list[dict[str, Any]]:
+    """The mean IoUs over objects, COCOeval's mask AP/AR, and images per second."""
+    per_object = [row["metrics"] for row in outcome.samples]
+    names = ["miou_default", "miou_oracle", "miou_single"] + (
+        [f"miou_click_{k}" for k in range(1, clicks + 1)] if clicks > 1 and prompt == "point" else [])
+    metrics = [_mean(task, name, [m[name] for m in per_object]) for name in names]
+    stats = coco_mask_stats(coco.truths, coco.predictions, coco.images, dataset.categories, coco_engine)
+    metrics += [{"task": task, "metric": name, "filter": "none", "value": value, "stderr": None,
+                 "n": len(per_object), "higher_is_better": True} for name, value in stats.items()]
+    metrics.append({"task": task, "metric": "images_per_s", "filter": "none",
+                    "value": with_objects / max(outcome.seconds, 1e-9), "stderr": None,
+                    "n": with_objects, "higher_is_better": True})
+    return metrics
+
+
+def _refine(sam: Sam, image: Any, embedding: Any, truth: list[np.ndarray], masks: np.ndarray,
             scores: np.ndarray, clicks: int) -> list[list[float]]:
     """IoU after each click: click 1 is the point prompt (SAM's best-ranked mask), then RITM clicks."""
     history = []

@@ -8,7 +8,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.metrics.masks import COCO_ENGINES
-from harness.registry.typed_tasks import TypedTask
+from harness.records import Outcome, SampleRow
+from harness.registry.native_tasks import NativeTask
 from harness.vision import segmentation, segmentation_data
 
 
@@ -19,7 +20,7 @@ class SegmentationType:
     modality = "segmentation"
     metrics = [*segmentation.BASE_METRICS, *(f"miou_click_{k}" for k in range(1, 21))]
 
-    def prepare(self, task: TypedTask, data: str | None, limit: int | float | None,
+    def prepare(self, task: NativeTask, data: str | None, limit: int | float | None,
                 options: dict[str, Any]) -> dict[str, Any]:
         """The objects: the built-in set, or ``--data instances.json --images DIR`` (COCO val2017's layout)."""
         if data is not None:
@@ -46,7 +47,7 @@ class SegmentationType:
     def validate(self, model_path: str, prepared: dict[str, Any]) -> None:
         """Nothing to check against the model: every SAM takes every prompt."""
 
-    def content_hash(self, task: TypedTask, prepared: dict[str, Any]) -> str:
+    def content_hash(self, task: NativeTask, prepared: dict[str, Any]) -> str:
         """Hash of the task, its images, objects and masks."""
         objects = prepared["objects"]
         digest = hashlib.sha256(task.model_dump_json().encode())
@@ -58,23 +59,26 @@ class SegmentationType:
             digest.update(mask.tobytes())
         return digest.hexdigest()
 
-    def evaluate(self, model_path: str, task: TypedTask, prepared: dict[str, Any], *, device: str, dtype: Any,
-                 batch_size: int, on_batch: Any) -> segmentation.Outcome:
+    def load(self, model_path: str, prepared: dict[str, Any], *, device: str, dtype: Any) -> Any:
+        """SAM and its processor."""
+        return segmentation.load(model_path, device=device, dtype=dtype)
+
+    def evaluate(self, loaded: Any, task: NativeTask, prepared: dict[str, Any], *, device: str, dtype: Any,
+                 batch_size: int, on_batch: Any) -> Outcome:
         """Prompt SAM with every object (see ``harness.vision.segmentation.evaluate``)."""
         settings = prepared["settings"]
-        return segmentation.evaluate(model_path, prepared["objects"], task.name, device=device, dtype=dtype,
+        return segmentation.evaluate(loaded, prepared["objects"], task.name, device=device, dtype=dtype,
                                      prompt=settings["prompt"], clicks=settings["clicks"],
                                      box_jitter=settings["box_jitter"], seed=settings["seed"],
                                      coco_engine=settings["coco_eval"], on_batch=on_batch)
 
     @staticmethod
-    def sample_row(row: dict[str, Any]) -> dict[str, Any]:
+    def sample_row(row: dict[str, Any]) -> SampleRow:
         """An object as a store sample: the chosen mask's RLE as prediction, prompt and IoUs in ``doc``."""
         doc = {key: row[key] for key in ("object_id", "image_id", "category", "prompt", "ious", "predicted_ious",
                                          "chosen")}
-        return {"doc_id": row["doc_id"], "output_type": "segmentation", "input": f"{row['image_id']}#{row['object_id']}",
-                "choices": None, "target": row["category"], "prediction": row["mask"], "loglikelihoods": None,
-                "raw_output": None, "loglikelihood": None, "token_count": None, "metrics": row["metrics"], "doc": doc}
+        return SampleRow(doc_id=row["doc_id"], output_type="segmentation", input=f"{row['image_id']}#{row['object_id']}",
+                         target=row["category"], prediction=row["mask"], metrics=row["metrics"], doc=doc)
 
 
 SEGMENTATION = SegmentationType()

@@ -1,0 +1,35 @@
+"""Carrying out a plan: the teacher's run first when the plan has one still to run, then the plan's own runner
+(lm-eval tasks or harness-native task types), then tags."""
+
+from __future__ import annotations
+
+from harness.records import RunResult
+from harness.core.plan import plan
+from harness.core.plans import Plan
+from harness.core.request import RunRequest
+from harness.store import Store
+
+
+def run_request(request: RunRequest, store: Store) -> list[RunResult]:
+    """Plan a request and carry it out (a locked or foreign store fails first, before anything loads)."""
+    store.ensure_ready()
+    return execute(plan(request, store), store)
+
+
+def execute(planned: Plan, store: Store) -> list[RunResult]:
+    """Run what the plan decided; returns one result per leaf task (reused runs included)."""
+    if planned.teacher is not None:
+        execute(planned.teacher, store)
+        if planned.teacher.needs_model:  # the teacher's run is finished now: plan with its answers
+            planned = plan(planned.request, store)
+    if planned.kind == "text":
+        from harness.core.text_runner import run_text
+
+        results = run_text(planned, store)
+    else:
+        from harness.core.native_runner import run_native
+
+        results = run_native(planned, store)
+    if planned.request.tag is not None:
+        store.tag([result.run_id for result in results], planned.request.tag)
+    return results
