@@ -43,11 +43,8 @@ def _options(args: argparse.Namespace, command: str) -> dict[str, Any]:
     return {o.name: getattr(args, o.name) for o in OPTIONS if command in o.commands}
 
 
-def _print_plan(plans: list[dict[str, Any]], fmt: str) -> None:
-    """A dry run's plan: per leaf task its action, answered requests, backend, fingerprint and hashes."""
-    if fmt == "json":
-        _print_json(plans)
-        return
+def _print_plan(plans: list[dict[str, Any]]) -> None:
+    """A dry run's plans as a table: per leaf task its action, answered requests, backend, fingerprint, hashes."""
     rows = []
     for plan in plans:
         for task in plan["tasks"]:
@@ -72,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         plan = api.plan(model=args.model, task=args.task, revision=args.revision, db=args.db,
                         **_options(args, "run"))
-        _print_plan(_plans(plan) if args.format == "table" else [plan], args.format)
+        _print_json(plan) if args.format == "json" else _print_plan(_plans(plan))
         return 0
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result; libraries' chatter goes to stderr
@@ -98,7 +95,7 @@ def _print_sweep_plan(jobs: list[dict[str, Any]], fmt: str) -> None:
         label = f"{job['model']}{'@' + job['revision'] if job['revision'] else ''} {job['task']}"
         print(f"job {job['job']}: {label}: {job['action']}")
         if job["plan"]:
-            _print_plan(_plans(job["plan"]), fmt)
+            _print_plan(_plans(job["plan"]))
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 import harness.api
 from harness.resources import tasks_dir
+from tests.helpers import LIMIT
 
 
 def pytest_configure(config: pytest.Config) -> None:

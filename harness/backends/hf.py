@@ -52,7 +52,6 @@ class TransformersBackend:
         """Device, dtype and lm-eval's context length, from the registry and the checkpoint's config files."""
         from harness.models.checkpoint import lm_eval_max_length
 
-        check_args(cls.name, cls.args, model_args)
         device = pick_device(device)
         torch_dtype = pick_dtype(dtype, device, model.spec.dtype if model.spec else "bfloat16")
         max_length = int(model_args["max_length"]) if "max_length" in model_args else (

@@ -42,7 +42,6 @@ class OpenAIBackend:
     @classmethod
     def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:
         """A server: no local device or dtype; the context length is ``max_length`` (default 2048)."""
-        check_args(cls.name, cls.args, model_args)
         return {"device": "remote", "dtype": "server", "max_length": int(model_args.get("max_length", 2048))}
 
     def __init__(self, model: ResolvedModel, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8,

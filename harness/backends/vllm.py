@@ -53,7 +53,6 @@ class VLLMBackend:
 
         from harness.models.checkpoint import vllm_max_model_len
 
-        check_args(cls.name, cls.args, model_args)
         on_gpu = torch.cuda.is_available() and device != "cpu"
         if dtype == "auto":
             dtype = "float32" if not on_gpu else (model.spec.dtype if model.spec else "bfloat16")

@@ -11,9 +11,11 @@ from harness.store import Store
 
 
 def run_request(request: RunRequest, store: Store) -> list[RunResult]:
-    """Plan a request and carry it out (a locked or foreign store fails first, before anything loads)."""
+    """Plan a request and carry it out; bad input fails while planning, before the store is created, and a
+    locked or foreign store right after, before anything loads."""
+    planned = plan(request, store)
     store.ensure_ready()
-    return execute(plan(request, store), store)
+    return execute(planned, store)
 
 
 def execute(planned: Plan, store: Store) -> list[RunResult]:

@@ -33,6 +33,7 @@ class ModelChoice:
 
 def choose_model(request: RunRequest, fetch: bool) -> ModelChoice:
     """Backend, weights (downloaded only when ``fetch``) and engine settings of a text run; loads nothing."""
+    from harness.backends.base import check_args
     from harness.registry.backends import backend_class, choose_backend
 
     if request.model is None:
@@ -56,7 +57,9 @@ def choose_model(request: RunRequest, fetch: bool) -> ModelChoice:
         engine_options = {k: request.options[k] for k in _VLLM_ENGINE_OPTIONS} | {
             "tensor_parallel_size": tensor_parallel}
         model_args |= {k: v for k, v in engine_options.items() if v is not None}
-    engine = backend_class(name).planned(resolved, device=request.device, dtype=request.dtype, model_args=model_args)
+    cls = backend_class(name)
+    check_args(name, cls.args, model_args)  # the keys the backend declares, before anything loads
+    engine = cls.planned(resolved, device=request.device, dtype=request.dtype, model_args=model_args)
     size = request.data_parallel_size or 1
     return ModelChoice(request.model, resolved, name, reason, model_args, engine, size if size > 1 else 1)
 

@@ -23,8 +23,6 @@ class TextWork:
     choice: ModelChoice
     tasks: dict[str, Any]
     reuse: Any  # harness.text.evaluate.Reuse
-    chat_template: str | None = None
-    waits_for_teacher: bool = False
 
 
 def plan_text(request: RunRequest, store: Store, *, fetch: bool, reuse_finished: bool) -> Plan:
@@ -59,15 +57,14 @@ def plan_text(request: RunRequest, store: Store, *, fetch: bool, reuse_finished:
         raise HarnessError(f"run {request.resume} does not match this model, task and settings; run it with the "
                            "command that started it, or drop the run id to resume the latest matching run")
     reuse = Reuse(namespace=_namespace(choice) if request.use_cache else None)
-    work = TextWork(choice, tasks, reuse, formatter.chat_template if chat else None,
-                    waits_for_teacher=teacher is not None and teacher.needs_model)
     _count_answered(plans, tasks, reuse, store)
-    if work.waits_for_teacher:
+    if teacher is not None and teacher.needs_model:
         for task_plan in plans:
             if task_plan.name in teacher_settings:
                 task_plan.note = "its teacher answers first; planned again then"
     return Plan(request, "text", request.model, fingerprint, choice.backend, choice.reason,
-                {**choice.engine, "data_parallel_size": choice.data_parallel_size}, plans, teacher, work)
+                {**choice.engine, "data_parallel_size": choice.data_parallel_size}, plans, teacher,
+                TextWork(choice, tasks, reuse))
 
 
 def load_text_tasks(request: RunRequest, names: list[str], metadata: dict | None = None) -> dict[str, Any]:

@@ -68,18 +68,6 @@ class RunRequest:
             if (scope is None or option.scope == scope) and option.given(self.options[option.name]):
                 yield option
 
-    def with_options(self, **changes: Any) -> RunRequest:
-        """The same request with some fields or options replaced (checked again)."""
-        fields = {"model": self.model, "task": list(self.tasks), "revision": self.revision, "db": self.db,
-                  "log": self.log}
-        options = dict(self.raw)
-        for key, value in changes.items():
-            if key in fields:
-                fields[key] = value
-            else:
-                options[key] = value
-        return RunRequest.build(fields.pop("model"), fields.pop("task"), **fields, **options)
-
     # -- applicability -------------------------------------------------------------------------------
     def check_for_native(self, task_names: list[str]) -> None:
         """Refuse text-only options for harness-native tasks."""
