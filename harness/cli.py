@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, did_you_mean
 
 _DB_HELP = "DuckDB store (default: $HARNESS_DB or results/harness.duckdb)"
 
@@ -299,6 +299,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from harness import api
     from harness.gate.verdict import junit, markdown, write_report
 
+    from harness.outputs import output_file
+
+    for flag, path in (("--markdown", args.markdown), ("--junit", args.junit)):
+        if path:
+            output_file(path, flag)
     checks = api.gate(args.baseline, args.candidate, leaderboard=args.leaderboard, max_drop=args.max_drop,
                       alpha=args.alpha, force=args.force, include_path=args.include_path, db=args.db)
     _print_checks(checks, args.format)
@@ -339,12 +344,45 @@ def _add_run_options(p: argparse.ArgumentParser, command: str) -> None:
                    "already answered, backend, hashes) and exit without loading weights or writing the store")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors in one line (the closest valid flag or choice, and where to read more) and
+    without prefix matching, which would accept ``--lim 5`` silently and make aliases ambiguous."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # the subcommands' parsers, by name
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"error: {message}{self._hint(message)}; see '{self.prog} --help'\n")
+
+    def _hint(self, message: str) -> str:
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            flags = [flag for action in self._actions for flag in action.option_strings]
+            return did_you_mean(unknown.group(1).split("=")[0], flags)
+        return ""
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
+        """Unknown flags are reported by the subcommand's parser, which can suggest its own flags."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self.commands.get(getattr(parsed, "command", None), self).error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Evaluate models on tasks and store every sample "
+    parser = _Parser(prog="harness", description="Evaluate models on tasks and store every sample "
                                      "in DuckDB.")
     parser.add_argument("--version", action="version", version="harness 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = sub.choices
 
     p = sub.add_parser("run", help="evaluate a model on tasks", description="Evaluate a model on lm-eval tasks; "
                        "one stored run per leaf task.")

@@ -21,6 +21,7 @@ from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.devices import pick_device, pick_dtype
 from harness.errors import HarnessError
+from harness.models.checkpoint import loading
 from harness.models.resolve import ResolvedModel
 
 # Keyword arguments of ``from_pretrained`` a user may pass through --model-args.
@@ -43,8 +44,12 @@ class TransformersBackend:
     """A Hugging Face causal LM answering lm-eval requests."""
 
     name = "transformers"
-    args = {"trust_remote_code": Arg(bool), "attn_implementation": Arg(str), "low_cpu_mem_usage": Arg(bool),
-            "device_map": Arg(str), "max_length": Arg(int), "add_bos_token": Arg(bool), "prefix_token_id": Arg(int),
+    args = {"trust_remote_code": Arg(bool, help="run the checkpoint folder's own Python code"),
+            "attn_implementation": Arg(str, choices=("eager", "sdpa", "flash_attention_2", "flex_attention")),
+            "low_cpu_mem_usage": Arg(bool),
+            "device_map": Arg(str, pattern=r"auto|balanced|balanced_low_0|sequential|cpu|cuda(:\d+)?",
+                              hint="auto, balanced, balanced_low_0, sequential, cpu, cuda or cuda:N"),
+            "max_length": Arg(int, minimum=2), "add_bos_token": Arg(bool), "prefix_token_id": Arg(int, minimum=0),
             "shared_context": Arg(bool, changes_outputs=False, help="share each context's forward pass")}
 
     @classmethod
@@ -77,10 +82,12 @@ class TransformersBackend:
         if quantization is not None:
             load_kwargs |= quantized_loading(quantization, self.device, self.dtype)
         revision = model.revision if model.source == "hub" else None
-        self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=revision,
-                                                       trust_remote_code=bool(args.get("trust_remote_code")))
-        self.model = AutoModelForCausalLM.from_pretrained(model.path, revision=revision, dtype=self.dtype,
-                                                          **load_kwargs)
+        with loading(model.path, "tokenizer"):
+            self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=revision,
+                                                           trust_remote_code=bool(args.get("trust_remote_code")))
+        with loading(model.path, "weights"):
+            self.model = AutoModelForCausalLM.from_pretrained(model.path, revision=revision, dtype=self.dtype,
+                                                              **load_kwargs)
         if "device_map" not in load_kwargs:
             self.model.to(self.device)
         if adapter is not None:

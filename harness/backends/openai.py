@@ -34,10 +34,11 @@ class OpenAIBackend:
     """A model behind an OpenAI-compatible HTTP API."""
 
     name = "openai"
-    args = {"api": Arg(str), "api_key_env": Arg(str, changes_outputs=False),
-            "max_concurrency": Arg(int, changes_outputs=False), "timeout": Arg((int, float), changes_outputs=False),
-            "max_retries": Arg(int, changes_outputs=False), "batch_requests": Arg(bool), "max_length": Arg(int),
-            "add_bos_token": Arg(bool), "prefix_token_id": Arg(int)}
+    args = {"api": Arg(str, choices=("completions", "chat")), "api_key_env": Arg(str, changes_outputs=False),
+            "max_concurrency": Arg(int, changes_outputs=False, minimum=1),
+            "timeout": Arg(float, changes_outputs=False, minimum=0, exclusive_minimum=True),
+            "max_retries": Arg(int, changes_outputs=False, minimum=0), "batch_requests": Arg(bool),
+            "max_length": Arg(int, minimum=2), "add_bos_token": Arg(bool), "prefix_token_id": Arg(int, minimum=0)}
 
     @classmethod
     def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:

@@ -39,12 +39,14 @@ class VLLMBackend:
     """A causal LM served by vLLM's offline engine."""
 
     name = "vllm"
-    args = {"tensor_parallel_size": Arg(int, changes_outputs=False), "pipeline_parallel_size": Arg(int),
-            "gpu_memory_utilization": Arg(float, changes_outputs=False), "max_model_len": Arg(int),
-            "enforce_eager": Arg(bool), "swap_space": Arg((int, float), changes_outputs=False),
-            "trust_remote_code": Arg(bool), "quantization": Arg(str), "data_parallel_size": Arg(int),
-            "max_num_seqs": Arg(int), "enable_prefix_caching": Arg(bool), "add_bos_token": Arg(bool),
-            "prefix_token_id": Arg(int), "max_length": Arg(int)}
+    args = {"tensor_parallel_size": Arg(int, changes_outputs=False, minimum=1),
+            "pipeline_parallel_size": Arg(int, minimum=1),
+            "gpu_memory_utilization": Arg(float, changes_outputs=False, minimum=0, exclusive_minimum=True, maximum=1),
+            "max_model_len": Arg(int, minimum=3), "enforce_eager": Arg(bool),
+            "swap_space": Arg(float, changes_outputs=False, minimum=0), "trust_remote_code": Arg(bool),
+            "quantization": Arg(str), "data_parallel_size": Arg(int, minimum=1), "max_num_seqs": Arg(int, minimum=1),
+            "enable_prefix_caching": Arg(bool), "add_bos_token": Arg(bool), "prefix_token_id": Arg(int, minimum=0),
+            "max_length": Arg(int, minimum=2)}
 
     @classmethod
     def planned(cls, model: ResolvedModel, *, device: str, dtype: str, model_args: dict[str, Any]) -> dict[str, Any]:

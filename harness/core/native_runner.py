@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from harness.models.checkpoint import loading
 from harness.records import RunResult
 from harness.registry.native_tasks import task_type
 from harness.core.plans import Plan, TaskPlan
@@ -38,7 +39,8 @@ def _run_one(plan: Plan, task_plan: TaskPlan, writer: RunWriter) -> RunResult:
     work, name = plan.work, task_plan.name
     task, prepared, kind = work.tasks[name], work.prepared[name], task_type(work.tasks[name].type)
     started = time.perf_counter()
-    loaded = kind.load(work.model_path, prepared, device=work.device, dtype=work.torch_dtype)
+    with loading(work.model_path or "the generated videos", "model"):
+        loaded = kind.load(work.model_path, prepared, device=work.device, dtype=work.torch_dtype)
     load_s = time.perf_counter() - started
     sink = writer.start([task_plan], {}, {name: kind.name})
     plan.request.log(f"run {writer.run_ids[name]}: {work.identity.name} on {name}")

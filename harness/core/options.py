@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.backends.base import Arg
 from harness.errors import HarnessError
 
 DEFAULT_SEED = "0,1234,1234,1234"
@@ -140,6 +142,57 @@ def _one_of(flag: str, choices: tuple[str, ...], hint: str) -> Callable[[Any], A
     return check
 
 
+def _device(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
+        raise HarnessError(f"--device {value!r}: use auto, cpu, cuda or cuda:N")
+    return value
+
+
+def _dtype(value: Any) -> Any:
+    if value not in ("auto", "float32", "float16", "bfloat16", "fp32", "fp16", "bf16"):
+        raise HarnessError(f"unknown --dtype {value!r}; use auto, float32, float16 or bfloat16")
+    return value
+
+
+def _at_least_zero(flag: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is not None and value < 0:
+            raise HarnessError(f"{flag} {value} must be 0 or more")
+        return value
+    return check
+
+
+def _fraction(flag: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is not None and not 0 < value <= 1:
+            raise HarnessError(f"{flag} {value:g} must be above 0 and at most 1")
+        return value
+    return check
+
+
+def _url(flag: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", str(value)):
+            raise HarnessError(f"{flag} {value!r}: give the server's address, e.g. http://localhost:8000/v1")
+        return value
+    return check
+
+
+# lm-eval's generation settings the backends read; other keys pass through to the backend unchecked.
+GEN_KWARGS = {"until": Arg((str, list)), "max_gen_toks": Arg(int, minimum=1), "do_sample": Arg(bool),
+              "temperature": Arg(float, minimum=0), "top_p": Arg(float, minimum=0, exclusive_minimum=True, maximum=1),
+              "top_k": Arg(int, minimum=0), "seed": Arg(int), "num_beams": Arg(int, minimum=1),
+              "repetition_penalty": Arg(float, minimum=0, exclusive_minimum=True)}
+
+
+def _gen_kwargs(value: Any) -> dict[str, Any]:
+    parsed = parse_kv(value, "--gen-kwargs")
+    for key, item in parsed.items():
+        if key in GEN_KWARGS:
+            GEN_KWARGS[key].check("--gen-kwargs", key, item)
+    return parsed
+
+
 def _backend(value: str) -> str:
     from harness.registry.backends import ALIASES
 
@@ -153,14 +206,14 @@ OPTIONS: tuple[Option, ...] = (
            cli={"help": "auto | transformers (hf) | vllm | openai; auto prints its choice"}),
     Option("batch_size", 8, changes_outputs=False, check=_at_least_one("--batch-size"), cli=_INT),
     Option("limit", check=check_limit, cli={"type": float, "help": "samples per task (a fraction if below 1)"}),
-    Option("num_fewshot", cli=_INT),
-    Option("device", "auto", cli={"help": "auto | cpu | cuda | cuda:N"}),
-    Option("dtype", "auto", cli={"help": "auto | float32 | float16 | bfloat16"}),
+    Option("num_fewshot", check=_at_least_zero("--num-fewshot"), cli=_INT),
+    Option("device", "auto", check=_device, cli={"help": "auto | cpu | cuda | cuda:N"}),
+    Option("dtype", "auto", check=_dtype, cli={"help": "auto | float32 | float16 | bfloat16"}),
     Option("seed", DEFAULT_SEED, check=parse_seed,
            cli={"help": "python,numpy,torch,fewshot seeds (lm-eval's default)"}),
     Option("model_args", check=lambda v: parse_kv(v, "--model-args"),
            cli={"help": "k=v,... passed to the backend (e.g. max_length=1024)"}),
-    Option("gen_kwargs", check=lambda v: parse_kv(v, "--gen-kwargs"),
+    Option("gen_kwargs", check=_gen_kwargs,
            cli={"help": "k=v,... generation settings (e.g. temperature=0,max_gen_toks=64)"}),
     Option("include_path", changes_outputs=False,
            cli={"action": "append", "help": "folder of your own lm-eval task YAMLs; repeatable"}),
@@ -175,12 +228,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("teacher", scope="text",
            cli={"metavar": "MODEL", "help": "the teacher for factuality_imitation_gap (registry name, hub id or "
                 "folder); its answers are stored as a run of their own"}),
-    Option("teacher_base_url",
+    Option("teacher_base_url", check=_url("--teacher-base-url"),
            cli={"metavar": "URL", "help": "the teacher is served by this OpenAI-compatible server"}),
     Option("fewshot_as_multiturn", False, cli={"action": "store_true", "help": "few-shot examples as chat turns"}),
     Option("metadata", check=_metadata,
            cli={"help": "JSON object passed to task configs (e.g. data_path for public datasets)"}),
-    Option("base_url", backends=("openai",),
+    Option("base_url", backends=("openai",), check=_url("--base-url"),
            cli={"help": "openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)"}),
     Option("tensor_parallel_size", backends=("vllm",), check=_at_least_one("--tensor-parallel-size"),
            cli={"type": int, "help": "vllm only: GPUs per model, split by layers' tensors (default on GPUs: the "
@@ -198,8 +251,9 @@ OPTIONS: tuple[Option, ...] = (
            cli={"choices": ["nf4", "int8"], "help": "load the weights 4-bit (NF4, QLoRA's) or 8-bit through "
                 "bitsandbytes (CUDA GPUs only); part of the fingerprint"}),
     Option("gpu_memory_utilization", changes_outputs=False, backends=("vllm",),
+           check=_fraction("--gpu-memory-utilization"),
            cli={"type": float, "help": "vllm only: fraction of GPU memory to use"}),
-    Option("max_model_len", backends=("vllm",), cli={"type": int, "help": "vllm only: context length of the engine"}),
+    Option("max_model_len", backends=("vllm",), check=_at_least_one("--max-model-len"), cli={"type": int, "help": "vllm only: context length of the engine"}),
     Option("use_cache", True, changes_outputs=False, flags=("--no-cache",),
            cli={"action": "store_false", "help": "recompute every request instead of reusing stored ones"}),
     Option("tag", changes_outputs=False, check=_tag,

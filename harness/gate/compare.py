@@ -108,6 +108,7 @@ def _compare_metric(base: RunOutcome, cand: RunOutcome, metric: dict, other: dic
     higher = True if higher is None else bool(higher)
     test, note = None, ""
     base_values, cand_values = base.per_sample(name, filter_key), cand.per_sample(name, filter_key)
+    _same_kind(base, cand, name, base_values, cand_values)
     docs = sorted(set(base_values) & set(cand_values))
     if not docs:
         note = "no per-sample values: compared by value only"
@@ -116,6 +117,19 @@ def _compare_metric(base: RunOutcome, cand: RunOutcome, metric: dict, other: dic
     else:
         test = paired_test([float(base_values[d]) for d in docs], [float(cand_values[d]) for d in docs])
     return Comparison(base.task, name, filter_key, higher, float(metric["value"]), float(other["value"]), test, note)
+
+
+def _numbers(values: dict[int, Any]) -> bool:
+    return all(isinstance(v, (int, float)) for v in values.values())
+
+
+def _same_kind(base: RunOutcome, cand: RunOutcome, name: str, base_values: dict, cand_values: dict) -> None:
+    """Refuse per-sample values of one side that are numbers where the other side's are not: a baseline edited or
+    broken that way would turn the paired test off."""
+    if base_values and cand_values and _numbers(base_values) != _numbers(cand_values):
+        odd = base if not _numbers(base_values) else cand
+        raise HarnessError(f"{odd.source}: per-sample values of {name!r} in task {odd.task!r} are not numbers, "
+                           "unlike the other side's; re-export the baseline from a finished run")
 
 
 def _is_mean_of(values: dict[int, Any], aggregate: float) -> bool:

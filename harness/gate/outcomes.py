@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.outputs import output_file
 from harness.store import Store, utcnow
 
 BASELINE_FORMAT = "harness-baseline"
@@ -69,6 +70,7 @@ def load_ref(ref: str, store: Store) -> list[RunOutcome]:
 
 def write_baseline(outcomes: list[RunOutcome], path: Path, harness_version: str) -> dict[str, Any]:
     """Write a versioned baseline file (atomically) and return its content."""
+    path = output_file(path, "--out")
     content = {
         "format": BASELINE_FORMAT, "schema_version": BASELINE_VERSION, "created_at": utcnow().isoformat() + "Z",
         "harness_version": harness_version,
@@ -79,7 +81,6 @@ def write_baseline(outcomes: list[RunOutcome], path: Path, harness_version: str)
             "samples": [{"doc_id": doc_id, "metrics": values} for doc_id, values in sorted(o.samples.items())],
         } for o in sorted(outcomes, key=lambda o: (o.task, o.model))],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(content, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     partial.replace(path)
@@ -100,10 +101,23 @@ def read_baseline(path: Path) -> list[RunOutcome]:
         raise HarnessError(f"{path}: baseline schema version {version} is not {BASELINE_VERSION}, the one this "
                            "harness reads; re-export it with this harness")
     try:
-        return [RunOutcome(r["run_id"], r["model"], r["model_fingerprint"], r["task"], r["task_hash"],
-                           r["settings_hash"], r["metrics"],
-                           {int(s["doc_id"]): s["metrics"] for s in r["samples"]}, source=str(path))
-                for r in content["runs"]]
+        outcomes = [RunOutcome(r["run_id"], r["model"], r["model_fingerprint"], r["task"], r["task_hash"],
+                               r["settings_hash"], [_metric_entry(m) for m in r["metrics"]],
+                               {int(s["doc_id"]): dict(s["metrics"]) for s in r["samples"]}, source=str(path))
+                    for r in content["runs"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise HarnessError(f"{path}: baseline file is incomplete ({exc!r} missing or malformed); re-export it") from exc
+    return outcomes
+
+
+_METRIC_KEYS = ("task", "metric", "filter", "value", "stderr", "n", "higher_is_better")
+
+
+def _metric_entry(entry: Any) -> dict[str, Any]:
+    """A baseline's metric entry with every key a stored metric row has (a value that is no number is kept:
+    such metrics are not compared)."""
+    missing = [key for key in _METRIC_KEYS if key not in entry]
+    if missing or not isinstance(entry["metric"], str) or not isinstance(entry["filter"], str):
+        raise KeyError(", ".join(missing) or "metric and filter names")
+    return dict(entry)
 

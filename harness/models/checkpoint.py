@@ -4,6 +4,8 @@ the context length lm-eval's ``hf`` model and vLLM derive, and the chat template
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +29,30 @@ def read_json(folder: str | Path, name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _config(folder: str | Path) -> Any:
-    """The model config as transformers reads it (class defaults filled in), or the raw JSON when its class is
-    unknown here."""
+_LM_EVAL_LENGTH_KEYS = ("n_positions", "max_position_embeddings", "n_ctx")
+
+
+def _config(folder: str | Path) -> dict[str, Any]:
+    """The text model's config: ``config.json`` as written (``text_config`` for composite models); when it names
+    no context length, as transformers reads it, with its class's defaults (slower: imports the config class)."""
+    raw = read_json(folder, "config.json")
+    text = raw.get("text_config") or raw
+    if any(text.get(key) is not None for key in _LM_EVAL_LENGTH_KEYS):
+        return text
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(str(folder))
     except (ValueError, KeyError, OSError):
-        return read_json(folder, "config.json")
-    text = getattr(config, "text_config", None) or config
-    return text.to_dict()
+        return text
+    return (getattr(config, "text_config", None) or config).to_dict()
 
 
 def lm_eval_max_length(folder: str | Path, default: int = 2048) -> int:
     """lm-eval's ``resolve_max_length``: the config's n_positions, max_position_embeddings or n_ctx, else the
     tokenizer's model_max_length, else ``default``."""
     config = _config(folder)
-    for key in ("n_positions", "max_position_embeddings", "n_ctx"):
+    for key in _LM_EVAL_LENGTH_KEYS:
         if config.get(key) is not None:
             return int(config[key])
     limit = read_json(folder, "tokenizer_config.json").get("model_max_length")
@@ -63,3 +71,25 @@ def vllm_max_model_len(folder: str | Path) -> int:
     derived = min(found) if found else 2048
     limit = read_json(folder, "tokenizer_config.json").get("model_max_length")
     return min(derived, int(limit)) if isinstance(limit, (int, float)) and found else derived
+
+
+_FILES = {"weights": ("*.safetensors", "*.bin", "*.pt", "*.pth"),
+          "tokenizer": ("tokenizer.json", "tokenizer_config.json", "*.model", "vocab.*", "merges.txt"),
+          "config": ("config.json",)}
+_FILES["model"] = _FILES["weights"] + _FILES["config"]
+
+
+@contextmanager
+def loading(folder: str | Path, what: str) -> Iterator[None]:
+    """Turn a failure while loading a checkpoint's ``what`` (weights, tokenizer, config) into one line naming
+    the folder and its files of that kind."""
+    try:
+        yield
+    except HarnessError:
+        raise
+    except Exception as exc:  # transformers, safetensors and tokenizers raise many types for a broken file
+        files = sorted({p.name for pattern in _FILES.get(what, ()) for p in Path(folder).glob(pattern)})
+        named = f" ({', '.join(files)})" if files else " (no such files)"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HarnessError(f"could not load the {what} in {folder}{named}: {first}; re-download or rebuild the "
+                           "checkpoint") from exc

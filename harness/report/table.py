@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from harness.errors import UnknownNameError, did_you_mean
 from harness.report.definitions import Column, Leaderboard
 from harness.store import Store
 
@@ -124,6 +125,11 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
     A model evaluated with prompt strategies gets a row per strategy: its generative runs with that strategy,
     beside its runs that no strategy changes (log-likelihood tasks), which every row of the model shares.
     """
+    if tag is not None:
+        known = [found["tag"] for found in store.tags()]
+        if tag not in known:
+            raise UnknownNameError(f"no run carries the tag {tag!r}{did_you_mean(tag, known)}; 'harness tags' "
+                                   "lists them")
     tag = tag if tag is not None else board.tag
     latest: dict[tuple[str, str | None, str | None, str | None, str], dict[str, Any]] = {}
     for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts

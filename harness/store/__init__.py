@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.errors import HarnessError, UnknownNameError, did_you_mean
 from harness.store.connection import check_writable, connect
-from harness.store.schema import SCHEMA_VERSION, current_version, migrate
+from harness.store.schema import SCHEMA_VERSION, check_ours, current_version, migrate
 
 __all__ = ["Store", "SCHEMA_VERSION", "utcnow", "iso"]
 
@@ -70,6 +70,7 @@ class Store:
             raise RuntimeError(f"the store {self.path} was opened read-only")
         check_writable(self.path)
         with connect(self.path) as conn:
+            check_ours(conn, self.path)
             migrate(conn)
             yield conn
 
@@ -80,6 +81,7 @@ class Store:
             yield None
             return
         with connect(self.path, read_only=True) as conn:
+            check_ours(conn, self.path)
             version = current_version(conn)
             if version == SCHEMA_VERSION:
                 yield conn

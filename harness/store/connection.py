@@ -47,14 +47,27 @@ def check_writable(path: Path) -> None:
         raise HarnessError(f"store {path} is not writable; choose another --db or fix its permissions")
 
 
-def _being_created(path: Path) -> bool:
-    """True while a new store's header is still being written: too short yet, or DuckDB's magic in place."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(12)
-    except OSError:
-        return True
-    return len(head) < 12 or head[8:12] == b"DUCK"
+GROWTH_WAIT_S = 2.0  # how long a file that is not (yet) a DuckDB store may stand still before it is refused
+
+
+class _Creation:
+    """Whether another process may still be writing a new store's header: the file is too short yet or holds
+    DuckDB's magic, and it grew within the last ``GROWTH_WAIT_S`` seconds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.size, self.changed = path, -1, time.monotonic()
+
+    def ongoing(self) -> bool:
+        try:
+            size = self.path.stat().st_size
+            with self.path.open("rb") as handle:
+                head = handle.read(12)
+        except OSError:
+            return True
+        if size != self.size:
+            self.size, self.changed = size, time.monotonic()
+        started = len(head) < 12 or head[8:12] == b"DUCK"
+        return started and time.monotonic() - self.changed < GROWTH_WAIT_S
 
 
 @contextmanager
@@ -64,6 +77,7 @@ def connect(path: Path, *, read_only: bool = False, timeout: float | None = None
 
     timeout = lock_timeout() if timeout is None else timeout
     deadline = time.monotonic() + timeout
+    creation = _Creation(path)
     while True:
         try:
             conn = duckdb.connect(str(path), read_only=read_only)
@@ -77,7 +91,7 @@ def connect(path: Path, *, read_only: bool = False, timeout: float | None = None
                 raise HarnessError(f"store {path} stayed locked by another process for {timeout:g}s; wait for it "
                                    "to finish, raise HARNESS_DB_TIMEOUT, or use another --db") from exc
             if "not a valid DuckDB database" in message:
-                if _being_created(path) and time.monotonic() < deadline:  # another process is writing its header
+                if creation.ongoing() and time.monotonic() < deadline:  # another process is writing its header
                     time.sleep(0.02 + random.random() * 0.08)
                     continue
                 raise HarnessError(f"{path} is not a DuckDB database; point --db (or HARNESS_DB) at a .duckdb "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.outputs import output_file
 from harness.store import SCHEMA_VERSION, Store
 
 _BY_TYPE = {
@@ -40,6 +41,8 @@ def _csv_cell(value: Any) -> Any:
 
 def write_rows(rows: list[dict[str, Any]], fmt: str, out: str | Path | None) -> None:
     """Write rows to ``out`` (stdout when None; parquet needs a file)."""
+    if out is not None:
+        out = output_file(out, "--out")
     if fmt == "jsonl":
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     elif fmt == "csv":

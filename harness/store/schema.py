@@ -99,6 +99,21 @@ def current_version(conn) -> int:
     return int(row[0]) if row else 0
 
 
+def check_ours(conn, path: object) -> None:
+    """Refuse a DuckDB database another application made: tables but no harness metadata (an empty database
+    is adopted)."""
+    from harness.errors import HarnessError
+
+    if current_version(conn):
+        return
+    tables = [row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")
+              .fetchall()]
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise HarnessError(f"{path} is a DuckDB database of another application (tables {shown}, no harness "
+                           "metadata); it was not changed: point --db at a harness store or a new file")
+
+
 def migrate(conn) -> None:
     """Bring an open, writable store up to ``SCHEMA_VERSION`` in one transaction."""
     from harness.errors import HarnessError
