@@ -212,7 +212,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from harness.doctor import is_blocking
 
     if not any(is_blocking(line) for line in problems):
-        print("ok: the harness can run here")
+        warned = any(line.startswith("warning:") for line in problems)
+        print("ok: the harness can run here" + (" (mind the warnings above)" if warned else ""))
     return 1 if any(is_blocking(line) for line in problems) else 0
 
 
@@ -516,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from harness.redact import redact
+
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; finished samples are kept in the store", file=sys.stderr)

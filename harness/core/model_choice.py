@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
+from harness.redact import redact
 from harness.core.request import RunRequest
 
 # Options handed to vLLM's engine (through --model-args) when the backend is vllm.
@@ -79,7 +80,7 @@ def resolve_for(backend: str, model: str, revision: str | None, base_url: str | 
 
     if backend != "openai":
         return resolve_model(model, revision, weights=fetch)
-    fingerprint = f"openai:{(base_url or '').rstrip('/')}#{model}"
+    fingerprint = f"openai:{redact((base_url or '').rstrip('/'))}#{model}"  # credentials are no identity
     try:
         local = resolve_model(model, revision, weights=False)
     except HarnessError:  # served elsewhere: generation still works, log-likelihoods need a tokenizer

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.redact import redact
 from harness.core.options import BY_NAME, NATIVE_KINDS, NATIVE_OPTIONS, OPTIONS, REQUEST_KEYS, Option
 
 
@@ -102,6 +103,8 @@ class RunRequest:
         """Hash of what was asked for: the output-changing options, normalised, the chat template on or off as
         the registry defaults it."""
         asked = {key: self.options[key] for key in REQUEST_KEYS}
+        for key in ("base_url", "teacher_base_url"):  # who may call a server does not change its answers
+            asked[key] = redact(asked[key])
         if asked["apply_chat_template"] is None:
             asked["apply_chat_template"] = chat_default
         return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()

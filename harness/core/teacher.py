@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.redact import redact
 from harness.core.request import RunRequest
 from harness.store import Store
 
@@ -45,11 +46,11 @@ def attach_teacher(request: RunRequest, tasks: dict[str, Any], teacher: Any, sto
 
     (done,) = teacher.tasks
     if done.action != "reuse":
-        return {TASK: {"teacher": request.teacher, "teacher_base_url": request.teacher_base_url}}
+        return {TASK: {"teacher": request.teacher, "teacher_base_url": redact(request.teacher_base_url)}}
     method = available_method()
     extra = {"teacher_answers": teacher_answers(done.run_id, store), "style_similarity": method}
     tasks[TASK] = reload({**(request.metadata or {}), **extra})
-    return {TASK: {"teacher": request.teacher, "teacher_base_url": request.teacher_base_url,
+    return {TASK: {"teacher": request.teacher, "teacher_base_url": redact(request.teacher_base_url),
                    "teacher_run": done.run_id, "style_similarity": method}}
 
 

@@ -37,6 +37,7 @@ def connect(address: str | None = None) -> Any:
     ray = ray_module()
     if ray.is_initialized():
         return ray
+    _probe(address or os.environ.get("RAY_ADDRESS"))
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=True, logging_level=logging.WARNING,
                  runtime_env={"env_vars": forwarded_env()})
@@ -48,6 +49,18 @@ def connect(address: str | None = None) -> Any:
                                "'ray start --head' or drop --address to start a local cluster") from exc
         raise HarnessError(f"could not start a local Ray cluster: {first}") from exc
     return ray
+
+
+def _probe(address: str | None) -> None:
+    """Fail fast when a ``HOST:PORT`` cluster address has nothing listening (``ray.init`` would wait minutes)."""
+    from harness.net import check_reachable
+
+    if not address or address in ("auto", "local") or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    if port.isdigit():
+        check_reachable(host, int(port), "the Ray cluster at", "start one with 'ray start --head', or drop "
+                        "--address to start a local cluster")
 
 
 def unwrap(ray: Any, exc: BaseException) -> BaseException:

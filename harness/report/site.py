@@ -9,11 +9,14 @@ script inserts with ``textContent``.
 from __future__ import annotations
 
 import base64
+import glob
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
+import uuid
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -109,21 +112,29 @@ def _sample_view(sample: dict[str, Any]) -> dict[str, Any]:
             "prediction": text(prediction), "metrics": sample["metrics"] or ""}
 
 
-def _replace_folder(built: Path, out: Path) -> None:
-    """Swap the finished site into place, so a failed build never leaves a half-written folder."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        built.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        built.rename(out)
+def _publish(built: Path, out: Path) -> None:
+    """Point ``out`` at the finished build in one step: ``out`` is a symlink to a versioned build folder,
+    swapped with ``os.replace``, so at every instant it shows the whole old site or the whole new one. A real
+    folder left by an earlier version is moved aside and converted once. Builds nothing points to any more
+    (the previous one, or those of killed builds) are removed."""
+    if out.is_dir() and not out.is_symlink():
+        kept = out.with_name(f".{out.name}.build-converted-{uuid.uuid4().hex[:8]}")
+        out.rename(kept)
+        out.symlink_to(kept.name)
+    link = out.with_name(f".{out.name}.link-{uuid.uuid4().hex[:8]}")
+    link.symlink_to(built.name)
+    os.replace(link, out)
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        if stale.name != built.name:
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 def build_site(table: Table, store: Store, out: Path) -> dict[str, Any]:
     """Write ``out/index.html`` and ``out/runs/*.html``; returns what was written."""
-    out = out.resolve()
+    out = out.parent.resolve() / out.name  # the link itself, not the build it points to
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise HarnessError(f"--out {out} exists and is not a harness leaderboard folder; choose a new or empty "
                            "folder (the harness replaces only folders it wrote)")
@@ -137,7 +148,8 @@ def build_site(table: Table, store: Store, out: Path) -> dict[str, Any]:
               "harness_version": __version__}
     pages = {run_id: page_name(run_id) for run_id in table.run_ids}
     runs = {run["run_id"]: run for row in table.rows for run in row.runs}
-    built = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    built = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-",
+                                  dir=out.parent))
     try:
         (built / "runs").mkdir()
         charts, skipped = _charts(table)
@@ -152,7 +164,7 @@ def build_site(table: Table, store: Store, out: Path) -> dict[str, Any]:
             (built / "runs" / name).write_text(page, encoding="utf-8")
         (built / MARKER).write_text("written by harness leaderboard\n", encoding="utf-8")
         built.chmod(0o755)
-        _replace_folder(built, out)
+        _publish(built, out)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)
         raise

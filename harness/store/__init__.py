@@ -19,7 +19,7 @@ from harness.errors import HarnessError, UnknownNameError, did_you_mean
 from harness.store.connection import check_writable, connect
 from harness.store.schema import SCHEMA_VERSION, check_ours, current_version, migrate
 
-__all__ = ["Store", "SCHEMA_VERSION", "utcnow", "iso"]
+__all__ = ["Store", "StoreWriteError", "SCHEMA_VERSION", "utcnow", "iso"]
 
 STALE_AFTER = timedelta(minutes=10)
 HOSTNAME = socket.gethostname()
@@ -30,6 +30,33 @@ UNTAG_SAME_MODEL_AND_TASK = ("DELETE FROM tags WHERE tag = ? AND run_id IN (SELE
                              "JOIN runs this ON other.model = this.model AND other.task = this.task "
                              "WHERE this.run_id = ?)")
 REQUEST_COLUMNS = ["run_id", "doc_id", "idx", "repeat", "request_type", "arguments", "response", "cache_key"]
+
+
+class StoreWriteError(HarnessError):
+    """The store could not be written (a full disk, a file size limit, an I/O error): the run failed (exit 1)."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"could not write to the store {path}: {reason}; free space (or use another --db), then "
+                         "'harness run ... --resume' continues where it stopped")
+
+    @classmethod
+    def marking(cls, error: StoreWriteError, status: str) -> HarnessError:
+        """The write that should have marked a run ``status`` failed too."""
+        return HarnessError(f"{error} (the run could not be marked {status} either: it shows as interrupted "
+                            "until then)")
+
+
+def _write_failure(exc: BaseException) -> bool:
+    """Whether an error while writing means the file could not grow or be written (not a bug or a conflict)."""
+    import duckdb
+
+    if isinstance(exc, (OSError, duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)):
+        return True
+    return isinstance(exc, duckdb.Error) and any(
+        text in str(exc) for text in ("Could not write", "No space left", "File too large", "Disk quota"))
 
 
 def utcnow() -> datetime:
@@ -69,10 +96,15 @@ class Store:
         if self.read_only:
             raise RuntimeError(f"the store {self.path} was opened read-only")
         check_writable(self.path)
-        with connect(self.path) as conn:
-            check_ours(conn, self.path)
-            migrate(conn)
-            yield conn
+        try:
+            with connect(self.path) as conn:
+                check_ours(conn, self.path)
+                migrate(conn)
+                yield conn
+        except Exception as exc:
+            if _write_failure(exc):
+                raise StoreWriteError(self.path, exc) from exc
+            raise
 
     @contextmanager
     def reading(self) -> Iterator[Any | None]:

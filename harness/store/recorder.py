@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.store import Store
+from harness.errors import HarnessError
+from harness.redact import redact
+from harness.store import Store, StoreWriteError
 
 
 class RunRecorder:
@@ -20,6 +22,7 @@ class RunRecorder:
         self._samples: list[dict] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
+        self._failed: HarnessError | None = None  # a write the heartbeat could not make
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, args=(heartbeat_every_s,), daemon=True)
         self._heartbeat.start()
@@ -31,6 +34,8 @@ class RunRecorder:
                 self._requests.extend(row | {"run_id": self.run_ids[task]} for row in rows)
             for task, rows in task_samples.items():
                 self._samples.extend(row | {"run_id": self.run_ids[task], "task": task} for row in rows)
+        if self._failed is not None:
+            raise self._failed
         if time.monotonic() - self._last_flush >= self.flush_every_s:
             self.flush()
 
@@ -44,7 +49,11 @@ class RunRecorder:
 
     def _beat(self, every_s: float) -> None:
         while not self._stop.wait(every_s):
-            self.flush()
+            try:
+                self.flush()
+            except HarnessError as exc:  # the store cannot be written: the run's own next write reports it
+                self._failed = exc
+                return
 
     def close(self) -> None:
         """Flush what is left and stop the heartbeat."""
@@ -52,9 +61,16 @@ class RunRecorder:
         self.flush()
 
     def close_after(self, exc: BaseException) -> None:
-        """Keep what was finished and mark the runs ``interrupted`` (Ctrl-C, SIGTERM) or ``failed``."""
+        """Keep what was finished and mark the runs ``interrupted`` (Ctrl-C, SIGTERM) or ``failed`` with the
+        reason. When the store cannot take even that (a full disk), say so: the runs then show as interrupted
+        until ``--resume`` continues them."""
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        reason = str(exc) if isinstance(exc, StoreWriteError) else f"{type(exc).__name__}: {exc}"
         try:
             self.close()
-        finally:
-            self.store.end_runs(list(self.run_ids.values()), status, f"{type(exc).__name__}: {exc}"[:500])
+        except StoreWriteError as write_error:
+            reason = str(write_error)
+        try:
+            self.store.end_runs(list(self.run_ids.values()), status, redact(reason)[:500])
+        except StoreWriteError as again:
+            raise StoreWriteError.marking(again, status) from exc

@@ -6,7 +6,9 @@ version appends a step and never edits an old one.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+from harness.redact import SQL_PATTERN, SQL_REPLACEMENT
+
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -86,7 +88,16 @@ ALTER TABLE runs ADD COLUMN load_s DOUBLE;
 ALTER TABLE runs ADD COLUMN peak_memory_mb DOUBLE;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+# v6: credentials in URLs are redacted from what earlier versions stored (a server's fingerprint, errors,
+# settings): ``http://user:password@host`` becomes ``http://***@host``, as every run now records it.
+_V6 = """
+UPDATE runs SET model_fingerprint = regexp_replace(model_fingerprint, '{pattern}', '{replacement}', 'g'),
+                error = regexp_replace(error, '{pattern}', '{replacement}', 'g'),
+                settings = regexp_replace(settings, '{pattern}', '{replacement}', 'g');
+UPDATE sweep_jobs SET error = regexp_replace(error, '{pattern}', '{replacement}', 'g');
+""".format(pattern=SQL_PATTERN, replacement=SQL_REPLACEMENT)
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 
 
 def current_version(conn) -> int:

@@ -26,8 +26,10 @@ def describe_error(exc: BaseException) -> str:
     """One line for the sweep's table: a HarnessError's own message, else the exception's type and first line."""
     from harness.errors import HarnessError
 
+    from harness.redact import redact
+
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return first if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {first}".rstrip(": ")
+    return redact(first if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {first}".rstrip(": "))
 
 
 def _log(message: str) -> None:

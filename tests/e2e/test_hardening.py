@@ -168,3 +168,89 @@ def test_a_broken_checkpoint_is_named_and_leaves_no_run(tmp_path, tiny_pythia_pa
     assert f"could not load the weights in {truncated} (model.safetensors)" in line
     assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_an_unreachable_server_or_cluster_is_one_line_at_once(db, capsys, monkeypatch):
+    monkeypatch.setenv("HARNESS_CONNECT_TIMEOUT", "5")
+    started = time.monotonic()
+    line = one_line(capsys, run_main([*RUN, "--backend", "openai", "--base-url", "http://alice:s3cret@127.0.0.1:1/v1",
+                                      "--db", str(db)]))
+    assert "the server at 127.0.0.1:1 is unreachable" in line and "s3cret" not in line
+    line = one_line(capsys, run_main(["sweep", "--models", "tiny-pythia", "--tasks", "finance_headline", "--limit",
+                                      "2", "--executor", "ray", "--address", "127.0.0.1:1", "--db", str(db)]))
+    assert "the Ray cluster at 127.0.0.1:1 is unreachable" in line
+    assert time.monotonic() - started < 60
+    assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
+        "SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_credentials_in_urls_never_reach_the_store_or_the_terminal():
+    from harness.core.request import RunRequest
+
+    secret = RunRequest.build("m", "t", base_url="http://alice:s3cret@host:8000/v1", backend="openai")
+    plain = RunRequest.build("m", "t", base_url="http://bob:other@host:8000/v1", backend="openai")
+    assert secret.request_hash(False) == plain.request_hash(False)  # who calls the server is no identity
+    from harness.core.model_choice import resolve_for
+
+    resolved = resolve_for("openai", "tiny-pythia", None, "http://alice:s3cret@host:8000/v1", fetch=False)
+    assert resolved.fingerprint == "openai:http://***@host:8000/v1#tiny-pythia"
+
+
+def test_the_migration_redacts_credentials_stored_by_earlier_versions(tmp_path):
+    from harness.store import SCHEMA_VERSION
+    from harness.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        for step in MIGRATIONS[:5]:
+            conn.execute(step)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+        conn.execute("INSERT INTO runs (run_id, invocation_id, model, model_fingerprint, task, task_hash, status, "
+                     "started_at, error, settings) VALUES ('r1', 'i', 'm', 'openai:http://alice:s3cret@h/v1#m', 't', "
+                     "'x', 'failed', now(), 'ServerError: http://alice:s3cret@h/v1/completions answered 500', "
+                     "'{\"teacher_base_url\": \"https://u:p@t/v1\"}')")
+    (run,) = Store(path).list_runs()
+    assert run["model_fingerprint"] == "openai:http://***@h/v1#m"
+    assert run["error"] == "ServerError: http://***@h/v1/completions answered 500"
+    assert run["settings"] == {"teacher_base_url": "https://***@t/v1"}
+    with duckdb.connect(str(path), read_only=True) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION),)
+
+
+def test_a_full_disk_fails_the_run_in_one_line_and_resume_finishes_it(tmp_path, tiny_pythia_path):
+    """The store may not grow past a file size limit (RLIMIT_FSIZE in the child, no root needed)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (900_000, 900_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing us
+
+    db = tmp_path / "full.duckdb"
+    common = ["run", "--model", "tiny-pythia", "--task", "finance", "--quiet", "--format", "json"]
+    args = [*common, "--db", str(db)]
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", *args], preexec_fn=small_files, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert proc.returncode == 1 and len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "could not write to the store" in errors[0] and "--resume" in errors[0]
+    runs = Store(db).list_runs()
+    assert runs and {run["status"] for run in runs} == {"failed"}
+    assert all("could not write to the store" in run["error"] for run in runs)
+    resumed = subprocess.run([sys.executable, "-m", "harness.cli", *args, "--resume"], cwd=REPO,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    fresh = tmp_path / "fresh.duckdb"
+    subprocess.run([sys.executable, "-m", "harness.cli", *common, "--db", str(fresh), "--no-cache"], cwd=REPO,
+                   check=True, capture_output=True, timeout=600)
+    for result in json.loads(resumed.stdout):
+        ours = Store(db).sample_rows(result["run_id"])
+        (other,) = [r for r in Store(fresh).list_runs() if r["task"] == result["task"]]
+        theirs = Store(fresh).sample_rows(other["run_id"])
+        assert [s["doc_id"] for s in ours] == [s["doc_id"] for s in theirs]  # every sample exactly once
+        assert [s["prediction"] for s in ours] == [s["prediction"] for s in theirs]

@@ -194,3 +194,34 @@ def test_page_names_and_embedded_json_cannot_break_out():
         assert page_name(hostile).startswith("run-") and "/" not in page_name(hostile)
     text = script_json({"x": "</script><script>alert(1)</script>\u2028"})
     assert "<" not in text and ">" not in text and json.loads(text)["x"].startswith("</script>")
+
+
+def test_the_site_is_swapped_atomically_and_stale_builds_are_removed(store, tmp_path, monkeypatch):
+    from harness.report.definitions import load_leaderboard
+    from harness.report.site import MARKER, build_site
+    from harness.report.table import build_table
+
+    table = build_table(load_leaderboard(str(_write(tmp_path, GOOD))), store)
+    out = tmp_path / "site"
+    out.mkdir()  # a site an earlier version wrote: a real folder, converted once
+    (out / MARKER).write_text("written by harness leaderboard\n")
+    (out / "index.html").write_text("old")
+    (tmp_path / ".site.k3yj2x").mkdir()  # what a killed build of an earlier version left
+    build_site(table, store, out)
+    assert out.is_symlink() and "<svg" in (out / "index.html").read_text()
+    first = out.resolve()
+    assert [p.name for p in tmp_path.glob(".site.*")] == [first.name]
+
+    import harness.report.site as site
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the build dies just before the swap
+    monkeypatch.setattr(site.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(table, store, out)
+    assert out.resolve() == first and (out / "index.html").read_text().rstrip().endswith("</html>")
+    monkeypatch.undo()
+    (tmp_path / ".site.build-20260101-000000-dead").mkdir()  # a build killed harder, mid-write
+    build_site(table, store, out)
+    assert out.resolve() != first and not first.exists()
+    assert [p.name for p in tmp_path.glob(".site.*")] == [out.resolve().name]
