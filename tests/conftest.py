@@ -23,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
         "HF_HOME": str(root / "hf"), "HARNESS_CACHE": str(root / "cache"),
         "HARNESS_DB": str(root / "default.duckdb"), "NO_COLOR": "1", "TOKENIZERS_PARALLELISM": "false",
-        "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_TARGET_DEVICE": "cpu",
+        "VLLM_TARGET_DEVICE": "cpu",
     })
 
 

@@ -17,6 +17,7 @@ from harness.backends.base import Arg, BatchResult, GenerationRequest, Loglikeli
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
 from harness.errors import HarnessError
+from harness.models.checkpoint import vllm_max_model_len
 from harness.models.resolve import ResolvedModel
 
 # --model-args keys handed to ``vllm.LLM`` (the others are the backend's own).
@@ -24,6 +25,23 @@ _ENGINE_ARGS = {"tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_ut
                 "enforce_eager", "swap_space", "trust_remote_code", "quantization", "data_parallel_size",
                 "max_num_seqs", "enable_prefix_caching"}
 CHUNK = 256  # requests handed to the engine at a time; results are stored after each chunk
+
+
+def cpu_kv_cache_bytes(folder: str, max_model_len: int, batch_size: int, dtype: str) -> int:
+    """KV cache for vLLM's CPU build, sized from what a run needs (``batch_size`` sequences of the full context)
+    and what is free (at most half the available memory), instead of vLLM's 92% of the machine."""
+    import psutil
+
+    from harness.models.checkpoint import read_json
+
+    config = read_json(folder, "config.json")
+    text = config.get("text_config") or config
+    layers = text.get("num_hidden_layers") or text.get("n_layer") or 0
+    heads = text.get("num_attention_heads") or text.get("n_head") or 0
+    head_dim = text.get("head_dim") or (text.get("hidden_size", 0) // heads if heads else 0)
+    per_token = 2 * layers * (text.get("num_key_value_heads") or heads) * head_dim * (4 if dtype == "float32" else 2)
+    needed = per_token * max_model_len * max(batch_size, 1) if per_token else 1 << 30
+    return int(min(max(needed, 256 << 20), psutil.virtual_memory().available // 2))
 
 
 def vllm_version() -> str | None:
@@ -94,13 +112,18 @@ class VLLMBackend:
             engine.setdefault("max_model_len", int(args["max_length"]) + 2)
         if not on_gpu:
             engine.setdefault("enforce_eager", True)
+            if "gpu_memory_utilization" not in engine and not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+                length = engine.get("max_model_len") or vllm_max_model_len(model.path)
+                engine["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(model.path, length, batch_size, self.dtype)
         revision = model.revision if model.source == "hub" else None
         try:
             self.llm = LLM(model=model.path, tokenizer=model.path, revision=revision, dtype=self.dtype, seed=0,
                            **engine)
         except Exception as exc:
+            hint = "" if on_gpu else (" (on the CPU the KV cache takes memory: set VLLM_CPU_KVCACHE_SPACE=GiB or "
+                                      "--gpu-memory-utilization FRACTION, or free memory)")
             raise HarnessError(f"vLLM could not start model {model.name!r}: "
-                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}") from exc
         self.tokenizer = self.llm.get_tokenizer()
         self.tokens = LmEvalTokenization(self.tokenizer, args.get("add_bos_token"), args.get("prefix_token_id"))
         # prompts hold up to max_length + 1 tokens (the last one is only scored, as in lm-eval's hf model),
