@@ -39,6 +39,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model",
                              resolve_model("tiny-llama-2").path, "--served-model-name", "tiny-llama-2",
                              "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
+                             "--kv-cache-memory-bytes", str(1 << 30),  # vLLM's own server: 1 GiB, not 92% of RAM
                              "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 300
