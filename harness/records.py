@@ -47,8 +47,7 @@ class Outcome:
     """What a runner produces for one task: metric rows, counts and the seconds spent evaluating.
 
     ``samples`` holds the sample rows when the runner keeps them (harness-native task types do; lm-eval tasks
-    stream theirs to the writer as batches finish). ``n_model_calls`` counts requests a model answered (the rest
-    came from the cache or a resumed run).
+    stream theirs to the writer as batches finish); ``n_samples`` and ``n_requests`` count what they did not keep.
     """
 
     metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -56,7 +55,6 @@ class Outcome:
     seconds: float = 0.0
     n_samples: int | None = None
     n_requests: int | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sample_count(self) -> int:

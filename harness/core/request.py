@@ -33,7 +33,7 @@ def split_names(tasks: str | list[str] | tuple[str, ...] | None) -> tuple[str, .
 class RunRequest:
     """A frozen, normalised ``harness.run`` call: model, tasks, revision and every option of ``OPTIONS``.
 
-    Options read as attributes (``request.limit``); ``raw`` keeps them as given, for the request hash.
+    Options read as attributes (``request.limit``); ``raw`` keeps them as given (the teacher's request reuses them).
     """
 
     model: str | None
