@@ -15,7 +15,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.core.engines import release_engines
 from harness.core.options import DEFAULT_SEED, parse_kv, parse_seed
-from harness.core.request import RunRequest, request_hash
+from harness.core.request import RunRequest, log_to_stderr, request_hash
 from harness.store import SCHEMA_VERSION, Store
 
 
@@ -73,7 +73,7 @@ def sweep(models: str | list[str], tasks: str | list[str], *, revisions: str | l
     from harness.sweep.runner import sweep as run_sweep
 
     return run_sweep(models, tasks, revisions=revisions, executor=executor, address=address, max_retries=max_retries,
-                     workers=workers, store=_store(db), log=log or _stderr, options=options)
+                     workers=workers, store=_store(db), log=log or log_to_stderr, options=options)
 
 
 def plan_sweep(models: str | list[str], tasks: str | list[str], *, revisions: str | list[str] | None = None,
@@ -81,15 +81,9 @@ def plan_sweep(models: str | list[str], tasks: str | list[str], *, revisions: st
     """The jobs ``sweep`` would plan, each with its run plan; nothing is loaded or written."""
     from harness.sweep.runner import plan_sweep as plan_jobs
 
-    jobs = plan_jobs(models, tasks, revisions, options, _store(db, read_only=True), log or _stderr)
+    jobs = plan_jobs(models, tasks, revisions, options, _store(db, read_only=True), log or log_to_stderr)
     return [{"job": j.index, "model": j.model, "revision": j.revision, "task": j.task,
              "action": "run" if j.leaves else "skip", "leaves": list(j.leaves), "plan": j.plan} for j in jobs]
-
-
-def _stderr(message: str) -> None:
-    import sys
-
-    print(message, file=sys.stderr, flush=True)
 
 
 def runs(db: str | Path | None = None) -> list[dict[str, Any]]:

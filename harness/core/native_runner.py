@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from harness.models.checkpoint import loading
@@ -39,7 +40,7 @@ def _run_one(plan: Plan, task_plan: TaskPlan, writer: RunWriter) -> RunResult:
     work, name = plan.work, task_plan.name
     task, prepared, kind = work.tasks[name], work.prepared[name], task_type(work.tasks[name].type)
     started = time.perf_counter()
-    with loading(work.model_path or "the generated videos", "model"):
+    with loading(work.model_path, "model") if work.model_path else nullcontext():
         loaded = kind.load(work.model_path, prepared, device=work.device, dtype=work.torch_dtype)
     load_s = time.perf_counter() - started
     sink = writer.start([task_plan], {}, {name: kind.name})

@@ -120,10 +120,10 @@ def _metadata(value: Any) -> dict | None:
     return parsed
 
 
-def _at_least_one(flag: str) -> Callable[[Any], Any]:
+def _at_least(flag: str, low: int = 1) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if value is not None and value < 1:
-            raise HarnessError(f"{flag} {value} must be at least 1")
+        if value is not None and value < low:
+            raise HarnessError(f"{flag} {value} must be {'0 or more' if low == 0 else f'at least {low}'}")
         return value
     return check
 
@@ -152,14 +152,6 @@ def _dtype(value: Any) -> Any:
     if value not in ("auto", "float32", "float16", "bfloat16", "fp32", "fp16", "bf16"):
         raise HarnessError(f"unknown --dtype {value!r}; use auto, float32, float16 or bfloat16")
     return value
-
-
-def _at_least_zero(flag: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if value is not None and value < 0:
-            raise HarnessError(f"{flag} {value} must be 0 or more")
-        return value
-    return check
 
 
 def _fraction(flag: str) -> Callable[[Any], Any]:
@@ -204,9 +196,9 @@ _INT, _FLOAT = {"type": int}, {"type": float}
 OPTIONS: tuple[Option, ...] = (
     Option("backend", "auto", check=_backend,
            cli={"help": "auto | transformers (hf) | vllm | openai; auto prints its choice"}),
-    Option("batch_size", 8, changes_outputs=False, check=_at_least_one("--batch-size"), cli=_INT),
+    Option("batch_size", 8, changes_outputs=False, check=_at_least("--batch-size"), cli=_INT),
     Option("limit", check=check_limit, cli={"type": float, "help": "samples per task (a fraction if below 1)"}),
-    Option("num_fewshot", check=_at_least_zero("--num-fewshot"), cli=_INT),
+    Option("num_fewshot", check=_at_least("--num-fewshot", 0), cli=_INT),
     Option("device", "auto", check=_device, cli={"help": "auto | cpu | cuda | cuda:N"}),
     Option("dtype", "auto", check=_dtype, cli={"help": "auto | float32 | float16 | bfloat16"}),
     Option("seed", DEFAULT_SEED, check=parse_seed,
@@ -235,12 +227,12 @@ OPTIONS: tuple[Option, ...] = (
            cli={"help": "JSON object passed to task configs (e.g. data_path for public datasets)"}),
     Option("base_url", backends=("openai",), check=_url("--base-url"),
            cli={"help": "openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)"}),
-    Option("tensor_parallel_size", backends=("vllm",), check=_at_least_one("--tensor-parallel-size"),
+    Option("tensor_parallel_size", backends=("vllm",), check=_at_least("--tensor-parallel-size"),
            cli={"type": int, "help": "vllm only: GPUs per model, split by layers' tensors (default on GPUs: the "
                 "registry's minimum, e.g. 2 for mixtral-8x7b)"}),
-    Option("pipeline_parallel_size", backends=("vllm",), check=_at_least_one("--pipeline-parallel-size"),
+    Option("pipeline_parallel_size", backends=("vllm",), check=_at_least("--pipeline-parallel-size"),
            cli={"type": int, "help": "vllm only: GPUs per model, split by layer stages"}),
-    Option("data_parallel_size", changes_outputs=False, scope="text", check=_at_least_one("--data-parallel-size"),
+    Option("data_parallel_size", changes_outputs=False, scope="text", check=_at_least("--data-parallel-size"),
            cli={"type": int, "metavar": "N", "help": "split each task's requests across N engines (Ray actors, one "
                 "per GPU or CPU), built once for the whole command"}),
     Option("adapter", changes_outputs=False, scope="text",  # in the model fingerprint instead
@@ -253,7 +245,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("gpu_memory_utilization", changes_outputs=False, backends=("vllm",),
            check=_fraction("--gpu-memory-utilization"),
            cli={"type": float, "help": "vllm only: fraction of GPU memory to use"}),
-    Option("max_model_len", backends=("vllm",), check=_at_least_one("--max-model-len"), cli={"type": int, "help": "vllm only: context length of the engine"}),
+    Option("max_model_len", backends=("vllm",), check=_at_least("--max-model-len"), cli={"type": int, "help": "vllm only: context length of the engine"}),
     Option("use_cache", True, changes_outputs=False, flags=("--no-cache",),
            cli={"action": "store_false", "help": "recompute every request instead of reusing stored ones"}),
     Option("tag", changes_outputs=False, check=_tag,
@@ -274,7 +266,7 @@ OPTIONS: tuple[Option, ...] = (
            cli={"metavar": "DIR", "help": "segmentation with --data: the folder of the annotated images"}),
     Option("prompt", scope="native", commands=("run",), check=_one_of("--prompt", ("point", "box"), "point or box"),
            cli={"choices": ["point", "box"], "help": "segmentation prompt (default point)"}),
-    Option("clicks", scope="native", commands=("run",), check=_at_least_one("--clicks"),
+    Option("clicks", scope="native", commands=("run",), check=_at_least("--clicks"),
            cli={"type": int, "metavar": "N", "help": "segmentation: N-click refinement (miou_click_1..N)"}),
     Option("coco_eval", scope="native", commands=("run",),
            cli={"choices": ["pycocotools", "faster-coco-eval"], "help": "segmentation: mask AP engine (default "
@@ -290,9 +282,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("i3d", scope="native", commands=("run",),
            cli={"metavar": "FILE", "help": "fvd: I3D weights (i3d_torchscript.pt or a state dict; 'random' checks "
                 "the pipeline only)"}),
-    Option("num_generated", scope="native", commands=("run",), check=_at_least_one("--num-generated"),
+    Option("num_generated", scope="native", commands=("run",), check=_at_least("--num-generated"),
            cli={"type": int, "metavar": "N", "help": "fvd: generated clips (default 2048)"}),
-    Option("num_reference", scope="native", commands=("run",), check=_at_least_one("--num-reference"),
+    Option("num_reference", scope="native", commands=("run",), check=_at_least("--num-reference"),
            cli={"type": int, "metavar": "N", "help": "fvd: reference clips (default 2048)"}),
     Option("videomae", scope="native", commands=("run",),
            cli={"metavar": "DIR", "help": "fvd: a VideoMAE checkpoint folder; adds content-debiased cd_fvd"}),

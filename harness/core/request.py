@@ -14,7 +14,8 @@ from harness.redact import redact
 from harness.core.options import BY_NAME, NATIVE_KINDS, NATIVE_OPTIONS, OPTIONS, REQUEST_KEYS, Option
 
 
-def _stderr(message: str) -> None:
+def log_to_stderr(message: str) -> None:
+    """The default log: a line on stderr (stdout carries results)."""
     import sys
 
     print(message, file=sys.stderr, flush=True)
@@ -42,7 +43,7 @@ class RunRequest:
     options: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     db: Any = None
-    log: Callable[[str], None] = _stderr
+    log: Callable[[str], None] = log_to_stderr
 
     @classmethod
     def build(cls, model: str | None, task: Any, *, revision: str | None = None, db: Any = None,
@@ -55,7 +56,7 @@ class RunRequest:
         options = {name: (BY_NAME[name].check(value) if BY_NAME[name].check else value)
                    for name, value in raw.items()}
         return cls(model=model, tasks=split_names(task), revision=revision, options=MappingProxyType(options),
-                   raw=MappingProxyType(raw), db=db, log=log or _stderr)
+                   raw=MappingProxyType(raw), db=db, log=log or log_to_stderr)
 
     def __getattr__(self, name: str) -> Any:
         options = self.__dict__.get("options", {})

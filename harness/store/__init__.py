@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.errors import HarnessError, UnknownNameError, did_you_mean
 from harness.store.connection import check_writable, connect
-from harness.store.schema import SCHEMA_VERSION, check_ours, current_version, migrate
+from harness.store.schema import SCHEMA_VERSION, current_version, migrate, refuse_foreign
 
 __all__ = ["Store", "StoreWriteError", "SCHEMA_VERSION", "utcnow", "iso"]
 
@@ -98,7 +98,8 @@ class Store:
         check_writable(self.path)
         try:
             with connect(self.path) as conn:
-                check_ours(conn, self.path)
+                if not current_version(conn):
+                    refuse_foreign(conn, self.path)
                 migrate(conn)
                 yield conn
         except Exception as exc:
@@ -113,8 +114,9 @@ class Store:
             yield None
             return
         with connect(self.path, read_only=True) as conn:
-            check_ours(conn, self.path)
             version = current_version(conn)
+            if not version:
+                refuse_foreign(conn, self.path)
             if version == SCHEMA_VERSION:
                 yield conn
                 return

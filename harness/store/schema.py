@@ -110,13 +110,11 @@ def current_version(conn) -> int:
     return int(row[0]) if row else 0
 
 
-def check_ours(conn, path: object) -> None:
-    """Refuse a DuckDB database another application made: tables but no harness metadata (an empty database
-    is adopted)."""
+def refuse_foreign(conn, path: object) -> None:
+    """For a database without harness metadata: refuse it when it holds tables (another application made it);
+    an empty database is adopted."""
     from harness.errors import HarnessError
 
-    if current_version(conn):
-        return
     tables = [row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")
               .fetchall()]
     if tables:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,10 +31,6 @@ def describe_error(exc: BaseException) -> str:
     return redact(first if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {first}".rstrip(": "))
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def run_job(run_kwargs: dict[str, Any]) -> JobOutcome:
     """Evaluate into a store of the job's own and return its rows: a sweep has one writer, the driver.
 
@@ -53,7 +48,7 @@ def run_job(run_kwargs: dict[str, Any]) -> JobOutcome:
         store = Store(Path(folder) / "job.duckdb")
         error = None
         try:
-            run_request(RunRequest.build(**run_kwargs, db=store.path, log=_log), store)
+            run_request(RunRequest.build(**run_kwargs, db=store.path), store)
         except Exception as exc:  # reported to the driver, which retries or records it
             error = describe_error(exc)
         finally:

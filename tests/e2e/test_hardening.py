@@ -39,6 +39,8 @@ BAD_RUNS = [
     (["--tag", " spaced "], "--tag ' spaced ': give a non-empty name"),
     (["--resume", "nosuchrun"], "no run 'nosuchrun'"),
     (["--include-path", "/no/such/folder"], "--include-path /no/such/folder is not a folder"),
+    (["--dry-run", "--limit", "0"], "--limit 0 must be positive"),
+    (["--dry-run", "--model-args", "colour=red"], "unknown key(s) colour for the transformers backend"),
 ]
 
 
@@ -180,6 +182,15 @@ def test_an_unreachable_server_or_cluster_is_one_line_at_once(db, capsys, monkey
                                       "2", "--executor", "ray", "--address", "127.0.0.1:1", "--db", str(db)]))
     assert "the Ray cluster at 127.0.0.1:1 is unreachable" in line
     assert time.monotonic() - started < 60
+    assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
+        "SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_bad_connect_timeout_is_one_line(db, capsys, monkeypatch):
+    monkeypatch.setenv("HARNESS_CONNECT_TIMEOUT", "soon")
+    line = one_line(capsys, run_main([*RUN, "--backend", "openai", "--base-url", "http://127.0.0.1:1/v1",
+                                      "--db", str(db)]))
+    assert "HARNESS_CONNECT_TIMEOUT='soon' is not a number of seconds" in line
     assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) FROM runs").fetchone() == (0,)
 
