@@ -25,6 +25,7 @@ _ENGINE_ARGS = {"tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_ut
                 "enforce_eager", "swap_space", "trust_remote_code", "quantization", "data_parallel_size",
                 "max_num_seqs", "enable_prefix_caching"}
 CHUNK = 256  # requests handed to the engine at a time; results are stored after each chunk
+_SHUTDOWN_GRACE_S = 60.0
 
 
 def cpu_kv_cache_bytes(folder: str, max_model_len: int, batch_size: int, dtype: str) -> int:
@@ -207,5 +208,7 @@ class VLLMBackend:
     def close(self) -> None:
         """Shut the engine and its worker processes down."""
         if self.llm is not None:
-            self.llm.llm_engine.engine_core.shutdown()
+            # vLLM's default grace of 5 s is too short for its workers on a busy CPU: it then kills them
+            # and warns at exit
+            self.llm.llm_engine.engine_core.shutdown(timeout=_SHUTDOWN_GRACE_S)
             self.llm = None

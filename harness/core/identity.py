@@ -1,5 +1,5 @@
-"""What identifies a run's outputs: the settings hash, the cache namespace of its requests and the chat
-template it renders prompts with (read from the tokenizer files, no model loaded)."""
+"""What identifies a run's outputs: the settings hash and the chat template it renders prompts with (read from
+the tokenizer files, no model loaded)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,6 @@ def settings_hash(settings: dict[str, Any]) -> str:
     """Hash of the settings that can change outputs."""
     hashed = {k: v for k, v in settings.items() if k not in UNHASHED_SETTINGS}
     return hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def cache_namespace(fingerprint: str, backend: str, engine: dict[str, Any], output_args: dict[str, Any]) -> str:
-    """What, besides the request, determines a response: the weights and the output-affecting settings."""
-    device = str(engine.get("device", "")).split(":")[0]
-    return json.dumps([fingerprint, backend, engine["dtype"], device, engine.get("max_length"), output_args],
-                      sort_keys=True, default=str)
 
 
 class PromptFormatter:

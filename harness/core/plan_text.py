@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.core.identity import PromptFormatter, cache_namespace, settings_hash
+from harness.core.identity import PromptFormatter, settings_hash
+from harness.store.cache_keys import cache_namespace
 from harness.core.model_choice import ModelChoice, choose_model
 from harness.core.plans import Plan, TaskPlan
 from harness.core.request import RunRequest
@@ -141,7 +142,7 @@ def _namespace(choice: ModelChoice) -> str:
 
 def _count_answered(plans: list[TaskPlan], tasks: dict[str, Any], reuse: Any, store: Store) -> None:
     """How many of each task's requests a resumed run or the cache already answers; fills ``reuse``."""
-    from harness.text.evaluate import cache_key
+    from harness.store.cache_keys import cache_key
 
     keys = {}
     for task_plan in plans:

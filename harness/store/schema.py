@@ -1,12 +1,18 @@
 """The store's tables and their migrations.
 
-``MIGRATIONS[i]`` takes a store from schema version ``i`` to ``i + 1``; a new
-version appends a step and never edits an old one.
+``MIGRATIONS[i]`` takes a store from schema version ``i`` to ``i + 1`` (SQL, or a function of the connection
+for data that SQL cannot rewrite); a new version appends a step and never changes the schema an old one makes.
 """
 
 from __future__ import annotations
 
-from harness.redact import SQL_PATTERN, SQL_REPLACEMENT
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from harness.redact import SQL_PATTERN, SQL_REPLACEMENT, redact
+from harness.store.cache_keys import cache_key, cache_namespace
 
 SCHEMA_VERSION = 6
 
@@ -89,15 +95,55 @@ ALTER TABLE runs ADD COLUMN peak_memory_mb DOUBLE;
 """
 
 # v6: credentials in URLs are redacted from what earlier versions stored (a server's fingerprint, errors,
-# settings): ``http://user:password@host`` becomes ``http://***@host``, as every run now records it.
-_V6 = """
+# settings): ``http://user:password@host`` becomes ``http://***@host``, as every run now records it. The cache
+# keys of those runs' requests are recomputed under the redacted fingerprint first, so a new run against the
+# same server keeps finding them. (Stores migrated by the first release of v6 lost the credentials the old keys
+# were made from; their credentialed runs' requests stay unmatched and are asked again once.)
+_V6_REDACT = """
 UPDATE runs SET model_fingerprint = regexp_replace(model_fingerprint, '{pattern}', '{replacement}', 'g'),
                 error = regexp_replace(error, '{pattern}', '{replacement}', 'g'),
                 settings = regexp_replace(settings, '{pattern}', '{replacement}', 'g');
 UPDATE sweep_jobs SET error = regexp_replace(error, '{pattern}', '{replacement}', 'g');
 """.format(pattern=SQL_PATTERN, replacement=SQL_REPLACEMENT)
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+
+def _v6(conn: Any) -> None:
+    """Re-key the requests of credentialed runs, then redact."""
+    runs = conn.execute("SELECT run_id, model_fingerprint, settings FROM runs "
+                        "WHERE regexp_matches(model_fingerprint, ?)", [SQL_PATTERN]).fetchall()
+    for run_id, fingerprint, settings in runs:
+        rows = conn.execute("SELECT doc_id, idx, repeat, request_type, arguments, cache_key FROM requests "
+                            "WHERE run_id = ? AND cache_key IS NOT NULL", [run_id]).fetchall()
+        namespaces = _credentialed_namespaces(fingerprint, json.loads(settings or "{}"), rows[:1])
+        if namespaces is None:
+            continue
+        old, new = namespaces
+        conn.executemany(
+            "UPDATE requests SET cache_key = ? WHERE run_id = ? AND doc_id = ? AND idx = ? AND repeat = ?",
+            [(cache_key(new, kind, json.loads(args)), run_id, doc_id, idx, repeat)
+             for doc_id, idx, repeat, kind, args, key in rows if cache_key(old, kind, json.loads(args)) == key])
+    conn.execute(_V6_REDACT)
+
+
+def _credentialed_namespaces(fingerprint: str, settings: dict[str, Any], sample: list[tuple]) -> tuple[str, str] | None:
+    """The cache namespace a run's keys were made under and the one with its fingerprint redacted; None when no
+    stored key can be reproduced. Which of the run's model arguments entered the namespace is found by trying
+    each subset against a stored key."""
+    if not sample:
+        return None
+    *_, kind, args, key = sample[0]
+    model_args = settings.get("model_args") or {}
+    engine = {k: settings.get(k) for k in ("device", "dtype", "max_length")}
+    for size in range(len(model_args) + 1):
+        for names in itertools.combinations(sorted(model_args), size):
+            output_args = {name: model_args[name] for name in names}
+            old = cache_namespace(fingerprint, settings.get("backend"), engine, output_args)
+            if cache_key(old, kind, json.loads(args)) == key:
+                return old, cache_namespace(redact(fingerprint), settings.get("backend"), engine, output_args)
+    return None
+
+
+MIGRATIONS: list[str | Callable[[Any], None]] = [_V1, _V2, _V3, _V4, _V5, _v6]
 
 
 def current_version(conn) -> int:
@@ -135,6 +181,9 @@ def migrate(conn) -> None:
         return
     conn.execute("BEGIN TRANSACTION")
     for step in MIGRATIONS[version:]:
-        conn.execute(step)
+        if callable(step):
+            step(conn)
+        else:
+            conn.execute(step)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     conn.execute("COMMIT")

@@ -8,8 +8,6 @@ sink as soon as all of its requests are answered, so nothing waits for the end.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections import defaultdict
@@ -19,6 +17,7 @@ from typing import Any, Protocol
 
 from harness.backends.base import Backend
 from harness.records import Outcome, SampleRow, to_json
+from harness.store.cache_keys import cache_key
 
 
 class ResultSink(Protocol):
@@ -138,19 +137,6 @@ def _build_task_requests(task: Any, backend: Backend, limit: int | float | None,
         chat_template=backend.apply_chat_template if apply_chat_template else None,
         tokenizer_name=backend.tokenizer_name if apply_chat_template else "",
     )
-
-
-def cache_key(namespace: str | None, request_type: str, args: tuple) -> str | None:
-    """Key of a request's response; None when it must not be cached (sampling without a fixed seed)."""
-    if namespace is None:
-        return None
-    if request_type == "generate_until":
-        kwargs = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-        sampled = kwargs.get("do_sample") or float(kwargs.get("temperature") or 0) > 0
-        if sampled and kwargs.get("seed") is None:
-            return None
-    text = json.dumps([namespace, request_type, list(args)], sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass

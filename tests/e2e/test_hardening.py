@@ -12,6 +12,7 @@ import pytest
 
 from harness.cli import main
 from harness.store import Store
+from harness.store.cache_keys import cache_key, cache_namespace
 
 RUN = ["run", "--model", "tiny-pythia", "--task", "finance_sentiment", "--limit", "2"]
 BAD_RUNS = [
@@ -220,13 +221,40 @@ def test_the_migration_redacts_credentials_stored_by_earlier_versions(tmp_path):
                      "started_at, error, settings) VALUES ('r1', 'i', 'm', 'openai:http://alice:s3cret@h/v1#m', 't', "
                      "'x', 'failed', now(), 'ServerError: http://alice:s3cret@h/v1/completions answered 500', "
                      "'{\"teacher_base_url\": \"https://u:p@t/v1\"}')")
-    (run,) = Store(path).list_runs()
-    assert run["model_fingerprint"] == "openai:http://***@h/v1#m"
+        _store_keyed_requests(conn, "r2", "openai:http://alice:s3cret@h/v1#m", keys=["ok", "ok", "unknown"])
+    (run, server_run) = sorted(Store(path).list_runs(), key=lambda r: r["run_id"])
+    assert run["model_fingerprint"] == server_run["model_fingerprint"] == "openai:http://***@h/v1#m"
     assert run["error"] == "ServerError: http://***@h/v1/completions answered 500"
     assert run["settings"] == {"teacher_base_url": "https://***@t/v1"}
+    # the requests the server answered are found under the keys a run records now; a key that cannot be
+    # reproduced is left as it was
+    redacted = _namespace("openai:http://***@h/v1#m")
+    expected = [cache_key(redacted, "loglikelihood", [f"ctx {doc_id}", " a"]) for doc_id in (0, 1)] + ["unknown"]
+    with duckdb.connect(str(path), read_only=True) as conn:
+        assert [k for (k,) in conn.execute("SELECT cache_key FROM requests ORDER BY doc_id").fetchall()] == expected
     with duckdb.connect(str(path), read_only=True) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
             str(SCHEMA_VERSION),)
+
+
+def _namespace(fingerprint: str) -> str:
+    return cache_namespace(fingerprint, "openai", {"device": "remote", "dtype": "server", "max_length": 2048},
+                           {"api": "completions"})
+
+
+def _store_keyed_requests(conn, run_id: str, fingerprint: str, keys: list[str]) -> None:
+    """A finished server run as version 5 stored it: its requests keyed under the credentialed fingerprint."""
+    settings = {"backend": "openai", "device": "remote", "dtype": "server", "max_length": 2048,
+                "model_args": {"api": "completions", "max_retries": 3}}
+    conn.execute("INSERT INTO runs (run_id, invocation_id, model, model_fingerprint, task, task_hash, status, "
+                 "started_at, settings) VALUES (?, 'i', 'm', ?, 't', 'x', 'finished', now(), ?)",
+                 [run_id, fingerprint, json.dumps(settings)])
+    for doc_id, key in enumerate(keys):
+        args = [f"ctx {doc_id}", " a"]
+        if key == "ok":
+            key = cache_key(_namespace(fingerprint), "loglikelihood", args)
+        conn.execute("INSERT INTO requests (run_id, doc_id, idx, repeat, request_type, arguments, response, cache_key) "
+                     "VALUES (?, ?, 0, 0, 'loglikelihood', ?, '[-1.0, true]', ?)", [run_id, doc_id, json.dumps(args), key])
 
 
 def test_a_full_disk_fails_the_run_in_one_line_and_resume_finishes_it(tmp_path, tiny_pythia_path):

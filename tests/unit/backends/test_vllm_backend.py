@@ -6,7 +6,9 @@ One engine per model (~30 s to start on 2 cores) serves all tasks of a test.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 
 import pytest
 
@@ -66,9 +68,13 @@ def test_vllm_rolling_loglikelihood_matches_lm_eval(extra_tasks, tmp_path):
         assert samples[doc_id]["loglikelihood"] == pytest.approx(sample["filtered_resps"][0], abs=1e-3, rel=1e-6)
 
 
-def test_cli_vllm_run_records_the_engine(db):
-    results = cli_json("run", "--model", "tiny-llama-2", "--task", "finance_headline", "--limit", "4",
-                       "--backend", "vllm", "--max-model-len", "512", "--db", str(db), "--format", "json", "--quiet")
+def test_cli_vllm_run_records_the_engine_and_exits_quietly(db):
+    proc = run_cli("run", "--model", "tiny-llama-2", "--task", "finance_headline", "--limit", "4",
+                   "--backend", "vllm", "--max-model-len", "512", "--db", str(db), "--format", "json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    noisy = [line for line in proc.stderr.splitlines() if re.search(r"warn|error|traceback|leaked", line, re.I)]
+    assert not noisy, noisy  # no warning at exit: workers shut down in time, no leaked shared memory
+    results = json.loads(proc.stdout)
     run = cli_json("show", results[0]["run_id"], "--format", "json", "--db", str(db))["run"]
     assert run["backend"] == "vllm" and run["versions"]["vllm"].startswith("0.32")
     assert run["settings"]["model_args"] == {"max_model_len": 512}

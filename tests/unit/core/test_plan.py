@@ -121,7 +121,7 @@ def test_resuming_a_named_run_that_does_not_match_is_refused(db, no_weights):
 
 
 def test_cached_requests_are_counted_and_a_fully_cached_task_needs_no_model(db, no_weights):
-    from harness.text.evaluate import cache_key
+    from harness.store.cache_keys import cache_key
 
     store = Store(db)
     first = plan(request(), store)
