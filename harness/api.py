@@ -40,7 +40,8 @@ def run(model: str | None, task: str | list[str], *, revision: str | None = None
     same model, task and settings), ``tag``, ``quiet``; for harness-native tasks ``data``, ``images``,
     ``prompt``, ``clicks``, ``coco_eval``, ``generated``, ``reference``, ``i3d``, ``num_generated``,
     ``num_reference``, ``videomae``, ``beta``. Every run records its load time and peak memory.
-    Returns one ``{"run_id", "invocation_id", "task", "status", "n_samples", "metrics"}`` per run. Bad input
+    Returns one ``{"run_id", "invocation_id", "task", "status", "n_samples", "n_model_answers",
+    "n_cached_answers", "metrics"}`` per run (answers from model calls and from the request cache). Bad input
     raises ``HarnessError`` before anything is written.
     """
     from harness.core.execute import run_request
@@ -86,9 +87,13 @@ def plan_sweep(models: str | list[str], tasks: str | list[str], *, revisions: st
              "action": "run" if j.leaves else "skip", "leaves": list(j.leaves), "plan": j.plan} for j in jobs]
 
 
-def runs(db: str | Path | None = None) -> list[dict[str, Any]]:
-    """Every stored run, newest first."""
-    return _store(db).list_runs()
+def runs(db: str | Path | None = None, *, model: str | None = None, task: str | None = None,
+         status: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    """Stored runs, newest first: every one, or those whose model and task match (names or globs such as
+    ``pythia-*``; a model with or without ``@revision``) with ``status``, at most the ``last`` newest."""
+    from harness.report.runs import select_runs
+
+    return select_runs(_store(db).list_runs(), model=model, task=task, status=status, last=last)
 
 
 def show(run_id: str, db: str | Path | None = None) -> dict[str, Any]:
@@ -119,9 +124,10 @@ def models(pattern: str | None = None, modality: str | None = None) -> list[dict
 
 
 def tasks(pattern: str | None = None, include_path: list[str] | None = None,
-          lm_eval_builtins: bool = False) -> list[dict[str, str]]:
-    """Registered task, group and tag names (lm-eval's built-ins too when asked)."""
-    from harness.text.tasks import list_tasks
+          lm_eval_builtins: bool = False) -> list[dict[str, Any]]:
+    """Registered tasks, groups and tags (lm-eval's built-ins too when asked), each with its kind, type,
+    metrics, item count (None when unknown without downloading) and a one-line description."""
+    from harness.text.task_info import list_tasks
 
     return list_tasks(pattern, include_path, lm_eval_builtins)
 

@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Any
 
+from harness import lm_eval_cli
 from harness.errors import HarnessError, did_you_mean
 
 _DB_HELP = "DuckDB store (default: $HARNESS_DB or results/harness.duckdb)"
@@ -23,12 +24,11 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
+def _table(rows: list[list[Any]], header: list[Any]) -> str:
+    """Rows as a table fitted to the terminal (natural width when stdout is not one); see ``harness.console``."""
+    from harness.console import render_table, table_width
+
+    return render_table(rows, header, table_width(sys.stdout))
 
 
 def _fmt(value: Any) -> str:
@@ -66,6 +66,8 @@ def _plans(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness import api
 
+    for note in lm_eval_cli.fold(args, args.run_parser):
+        print(note, file=sys.stderr)
     if args.dry_run:
         plan = api.plan(model=args.model, task=args.task, revision=args.revision, db=args.db,
                         **_options(args, "run"))
@@ -127,15 +129,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_runs(args: argparse.Namespace) -> int:
     from harness import api
 
-    runs = api.runs(db=args.db)
+    from harness.console import Col
+
+    filters = {"model": args.model, "task": args.task, "status": args.status, "last": args.last}
+    runs = api.runs(db=args.db, **filters)
     if args.format == "json":
         _print_json(runs)
         return 0
     if not runs:
-        print("no runs yet; try: harness run --model tiny-pythia --task finance")
+        given = " ".join(f"--{k} {v}" for k, v in filters.items() if v is not None)
+        print(f"no runs match {given}; 'harness runs' lists them all" if given else
+              "no runs yet; try: harness run --model tiny-pythia --task finance")
         return 0
-    rows = [[r["run_id"], r["status"], r["model"], r["task"], r["started_at"], r["invocation_id"]] for r in runs]
-    print(_table(rows, ["run", "status", "model", "task", "started (UTC)", "invocation"]))
+    rows = [[r["run_id"], r["status"], r["model"], r["task"], r["n_samples"], r["invocation_id"]] for r in runs]
+    print(_table(rows, [Col("run", wrap=False), Col("status", wrap=False), "model", "task",
+                        Col("n", wrap=False, right=True), Col("invocation", wrap=False)]))
     return 0
 
 
@@ -148,7 +156,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     run = shown["run"]
     for key in ("run_id", "invocation_id", "status", "model", "model_fingerprint", "task", "task_hash", "backend",
-                "device", "dtype", "started_at", "finished_at", "n_samples", "samples_per_s", "git_commit", "error"):
+                "device", "dtype", "started_at", "finished_at", "n_samples", "n_model_answers", "n_cached_answers",
+                "samples_per_s", "git_commit", "error"):
         print(f"{key:18} {_fmt(run.get(key))}")
     print(f"{'settings':18} {json.dumps(run['settings'], default=str)}")
     print(f"{'versions':18} {json.dumps(run['versions'])}")
@@ -185,10 +194,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(found)
         return 0
-    rows = [[m["name"], m["modality"], m["family"], m["hub_id"] or ("(offline twin)" if m["tiny"] else ""),
-             f"{m['parameters']:,}" if m["parameters"] else "", m["dtype"], m["backend"], m["min_gpus"],
-             m["chat_template"] or ""] for m in found]
-    print(_table(rows, ["name", "modality", "family", "hub id", "parameters", "dtype", "backend", "GPUs", "chat"]))
+    from harness.console import Col, compact
+
+    rows = [[m["name"], m["modality"], m["hub_id"] or ("(offline twin)" if m["tiny"] else ""),
+             compact(m["parameters"]), m["backend"], m["min_gpus"], m["chat_template"] or ""] for m in found]
+    print(_table(rows, ["name", "modality", "hub id", Col("params", wrap=False, right=True), "backend",
+                        Col("GPUs", wrap=False, right=True), "chat template"]))
     return 0
 
 
@@ -199,7 +210,15 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(found)
         return 0
-    print(_table([[t["name"], t["kind"]] for t in found], ["name", "kind"]))
+    from harness.console import Col
+
+    def metrics(names: list[str]) -> str:
+        return ", ".join(names[:4]) + (f", +{len(names) - 4} more" if len(names) > 4 else "")
+
+    rows = [[t["name"], f"{t['runner']} {t['type']}" if t["kind"] == "task" else t["kind"], metrics(t["metrics"]),
+             "" if t["items"] is None else t["items"], t["description"]] for t in found]
+    print(_table(rows, [Col("name", wrap=False), "kind", "metrics", Col("items", wrap=False, right=True),
+                        "description"]))
     return 0
 
 
@@ -250,6 +269,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     from harness import api
 
+    if args.wide and (args.name is None or (args.format or (None if args.out else "md")) != "md"):
+        raise HarnessError("--wide shows every task column of a leaderboard printed as md (--format csv and json "
+                           "always have every column)")
     if args.name is None:
         boards = api.leaderboards()
         if args.format == "json":
@@ -267,7 +289,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.report.table import table_records, to_csv, to_markdown
 
     if fmt == "md":
-        sys.stdout.write(to_markdown(table))
+        sys.stdout.write(to_markdown(table, wide=args.wide))
     elif fmt == "csv":
         sys.stdout.write(to_csv(table))
     elif fmt == "json":
@@ -280,8 +302,12 @@ def _print_checks(checks: list, fmt: str) -> None:
 
     if fmt == "json":
         _print_json([check.as_dict() for check in checks])
-    else:
-        print(_table(table_rows(checks), TABLE_HEADER))
+    else:  # the test's name stays in --format json and --markdown: the table keeps to 120 columns
+        from harness.console import Col
+
+        shown = [i for i, name in enumerate(TABLE_HEADER) if name != "test"]
+        header = [Col(name, wrap=name in ("task", "metric")) for name in TABLE_HEADER]
+        print(_table([[row[i] for i in shown] for row in table_rows(checks)], [header[i] for i in shown]))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -377,8 +403,21 @@ class _Parser(argparse.ArgumentParser):
         return parsed
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return value
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from harness.report.runs import RUN_STATUSES
+
     parser = _Parser(prog="harness", description="Evaluate models on tasks and store every sample "
                                      "in DuckDB.")
     parser.add_argument("--version", action="version", version="harness 0.1.0")
@@ -389,10 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "one stored run per leaf task.")
     p.add_argument("--model", help="registry name (tiny-pythia, pythia-410m@step143000), hub id "
                    "or checkpoint folder")
-    p.add_argument("--task", action="append", required=True, help="task or group; repeatable or comma-separated")
+    p.add_argument("--task", action="append", help="task or group; repeatable or comma-separated")
     p.add_argument("--revision", help="model revision, e.g. step143000 for Pythia checkpoints")
     _add_run_options(p, "run")
-    p.set_defaults(func=cmd_run)
+    lm_eval_cli.add_flags(p)
+    p.set_defaults(func=cmd_run, run_parser=p)
 
     p = sub.add_parser("sweep", help="evaluate models × revisions × tasks, skipping finished runs; locally or on Ray",
                        description="Plan one job per (model, revision, task), skip those a finished run with the "
@@ -411,7 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, "sweep")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("runs", help="list stored runs, newest first")
+    p = sub.add_parser("runs", help="list stored runs, newest first (run ids begin with their UTC start time)")
+    p.add_argument("--model", help="only this model's runs (a name or a glob such as 'pythia-*'; any revision)")
+    p.add_argument("--task", help="only this task's runs (a leaf task name or a glob such as 'finance_*')")
+    p.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
+    p.add_argument("--last", type=_positive_int, metavar="N", help="only the N newest runs (after the filters)")
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_runs)
@@ -465,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for the static site (index.html and runs/)")
     p.add_argument("--format", choices=["md", "csv", "json"],
                    help="also print the table (md when there is no --out); json lists the definitions as JSON")
+    p.add_argument("--wide", action="store_true", help="md: every task column beside the group scores")
     p.add_argument("--tag", help="count the runs carrying this tag instead of each model's latest")
     p.add_argument("--include-path", action="append", help="folder of your own task YAMLs the definition names")
     p.add_argument("--db", help=_DB_HELP)
@@ -512,7 +557,9 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``harness`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = lm_eval_cli.bare_run(sys.argv[1:] if argv is None else list(argv), set(parser.commands))
+    args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)

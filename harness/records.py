@@ -48,6 +48,8 @@ class Outcome:
 
     ``samples`` holds the sample rows when the runner keeps them (harness-native task types do; lm-eval tasks
     stream theirs to the writer as batches finish); ``n_samples`` and ``n_requests`` count what they did not keep.
+    Of the requests, ``n_cached`` were answered from the cache and ``n_resumed`` by the run's own interrupted
+    attempt (``--resume``); the model answered the rest in this attempt (``model_calls``).
     """
 
     metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -55,6 +57,8 @@ class Outcome:
     seconds: float = 0.0
     n_samples: int | None = None
     n_requests: int | None = None
+    n_cached: int = 0
+    n_resumed: int = 0
 
     @property
     def sample_count(self) -> int:
@@ -63,6 +67,11 @@ class Outcome:
     @property
     def request_count(self) -> int:
         return self.n_requests if self.n_requests is not None else self.sample_count
+
+    @property
+    def model_calls(self) -> int:
+        """Requests the model answered in this attempt: what the throughput measures."""
+        return self.request_count - self.n_cached - self.n_resumed
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,13 @@ class RunResult:
     n_samples: int
     metrics: list[dict[str, Any]]
     status: str = "finished"
+    n_model_answers: int | None = None  # answers from model calls (None: a run stored before they were counted)
+    n_cached_answers: int | None = None  # answers from the request cache
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "invocation_id": self.invocation_id, "task": self.task,
-                "status": self.status, "n_samples": self.n_samples, "metrics": self.metrics}
+                "status": self.status, "n_samples": self.n_samples, "n_model_answers": self.n_model_answers,
+                "n_cached_answers": self.n_cached_answers, "metrics": self.metrics}
 
 
 @dataclass(frozen=True)

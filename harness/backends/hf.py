@@ -99,6 +99,29 @@ class TransformersBackend:
         self.shared_context = bool(args.get("shared_context", True))
         self.max_length = int(args["max_length"]) if "max_length" in args else self._resolve_max_length()
         self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
+        if str(batch_size).startswith("auto"):
+            self.batch_size = self._largest_batch(int(str(batch_size).partition(":")[2] or 64))
+
+    def _largest_batch(self, most: int) -> int:
+        """lm-eval's ``--batch_size auto``: the largest batch of full-length rows, at most ``most``, whose forward
+        pass fits in GPU memory (halving from ``most`` on out-of-memory errors, through accelerate)."""
+        import sys
+
+        from accelerate.utils import find_executable_batch_size
+
+        print("Detecting largest batch size", file=sys.stderr)
+
+        @find_executable_batch_size(starting_batch_size=most)
+        def probe(batch_size: int) -> int:
+            with torch.inference_mode():
+                self.model(torch.ones((batch_size, self.max_length), dtype=torch.long, device=self.device))
+            return batch_size
+
+        size = probe()
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        print(f"Determined largest batch size: {size}", file=sys.stderr)
+        return size
 
     def _resolve_max_length(self) -> int:
         from lm_eval.models.utils import resolve_max_length

@@ -15,7 +15,17 @@ def run_request(request: RunRequest, store: Store) -> list[RunResult]:
     locked or foreign store right after, before anything loads."""
     planned = plan(request, store)
     store.ensure_ready()
+    if request.limit is not None:
+        request.log(limit_warning(request.limit))
     return execute(planned, store)
+
+
+def limit_warning(limit: int | float) -> str:
+    """The one-line warning a run with --limit prints: its scores cover part of each task."""
+    part = f"its first {limit:g} samples" if limit >= 1 else f"{limit:.0%} of its samples"
+    return (f"warning: --limit {limit:g} scores each task on {part} only: these scores are not comparable with full "
+            "runs (leaderboards mark them 'limited' and rank them after complete rows); leave --limit out for real "
+            "metrics")
 
 
 def execute(planned: Plan, store: Store) -> list[RunResult]:

@@ -9,6 +9,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 from harness.redact import redact
+from harness.core.options import AUTO_CPU_BATCH, AUTO_MAX_BATCH
 from harness.core.request import RunRequest
 
 # Options handed to vLLM's engine (through --model-args) when the backend is vllm.
@@ -26,6 +27,7 @@ class ModelChoice:
     model_args: dict[str, Any]
     engine: dict[str, Any] = field(default_factory=dict)  # device, dtype, max_length as describe() reports them
     data_parallel_size: int = 1
+    batch_size: int | str = 8  # "auto:N" when the backend finds the largest batch (at most N) once loaded
 
     @property
     def chat_default(self) -> bool:
@@ -62,7 +64,20 @@ def choose_model(request: RunRequest, fetch: bool) -> ModelChoice:
     check_args(name, cls.args, model_args)  # the keys the backend declares, before anything loads
     engine = cls.planned(resolved, device=request.device, dtype=request.dtype, model_args=model_args)
     size = request.data_parallel_size or 1
-    return ModelChoice(request.model, resolved, name, reason, model_args, engine, size if size > 1 else 1)
+    return ModelChoice(request.model, resolved, name, reason, model_args, engine, size if size > 1 else 1,
+                       resolved_batch_size(request, name, engine))
+
+
+def resolved_batch_size(request: RunRequest, backend: str, engine: dict[str, Any]) -> int | str:
+    """``--batch-size`` as the run uses it. ``auto`` (lm-eval's) is 16 on the CPU, and for vLLM and servers,
+    which schedule their own batches; on a GPU the transformers backend finds the largest batch that fits once
+    the model has loaded (``auto:N``, N the most it may pick, lm-eval's 64 unless --max-batch-size)."""
+    if request.batch_size != "auto":
+        return request.batch_size
+    cap = request.max_batch_size or AUTO_MAX_BATCH
+    if backend == "transformers" and str(engine.get("device", "")).startswith("cuda"):
+        return f"auto:{cap}"
+    return min(AUTO_CPU_BATCH, cap)
 
 
 def preferred_backend(model: str) -> str | None:

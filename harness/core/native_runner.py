@@ -47,7 +47,7 @@ def _run_one(plan: Plan, task_plan: TaskPlan, writer: RunWriter) -> RunResult:
     plan.request.log(f"run {writer.run_ids[name]}: {work.identity.name} on {name}")
     try:
         outcome = kind.evaluate(loaded, task, prepared, device=work.device, dtype=work.torch_dtype,
-                                batch_size=plan.request.batch_size, on_batch=lambda rows: sink.on_batch(
+                                batch_size=task_plan.settings["batch_size"], on_batch=lambda rows: sink.on_batch(
                                     {}, {name: [kind.sample_row(row).stored() for row in rows]}))
         writer.flush()
     except BaseException as exc:

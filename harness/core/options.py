@@ -7,6 +7,7 @@ outputs (and so enters the request hash), what it applies to, whether a sweep ma
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -18,6 +19,7 @@ from harness.backends.base import Arg
 from harness.errors import HarnessError
 
 DEFAULT_SEED = "0,1234,1234,1234"
+AUTO_CPU_BATCH, AUTO_MAX_BATCH = 16, 64  # --batch-size auto: on the CPU; the most a GPU search tries (lm-eval's)
 NATIVE_KINDS = "harness-native tasks (preference, memorization, vision, video)"
 
 
@@ -81,7 +83,8 @@ def parse_seed(seed: str | int | None) -> list[int | None]:
 
 
 def literal(raw: str) -> Any:
-    """A ``k=v`` value: booleans, None, ints and floats recognised, else the text."""
+    """A ``k=v`` value: booleans, None, ints and floats recognised; Python literals in brackets or quotes
+    (``until=["\\n\\n"]``, as lm-eval reads them); else the text."""
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -92,15 +95,39 @@ def literal(raw: str) -> Any:
             return cast(raw)
         except ValueError:
             pass
+    if raw and raw[0] in "[({'\"":
+        try:
+            return ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            pass
     return raw
 
 
+def split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and quotes (lm-eval's rule for ``k=v,...``)."""
+    parts, start, depth, quote = [], 0, 0, None
+    for i, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[({":
+            depth += 1
+        elif char in "])}":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
 def parse_kv(text: str | dict | None, flag: str) -> dict[str, Any]:
-    """``k=v,k2=v2`` -> dict with ints, floats, booleans and None recognised (lm-eval's syntax)."""
+    """``k=v,k2=v2`` -> dict with ints, floats, booleans, None and literals recognised (lm-eval's syntax)."""
     if text is None or isinstance(text, dict):
         return dict(text or {})
     out: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in text.split(","))):
+    for item in split_top_level(text):
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise HarnessError(f"{flag}: {item!r} is not key=value")
@@ -109,8 +136,15 @@ def parse_kv(text: str | dict | None, flag: str) -> dict[str, Any]:
 
 
 def _metadata(value: Any) -> dict | None:
+    """``--metadata``: a JSON object, or ``k=v,...`` pieces as lm-eval also accepts."""
+    if isinstance(value, list):  # the flag's values
+        if len(value) == 1:
+            return _metadata(value[0])
+        return {k: v for piece in value for k, v in parse_kv(piece, "--metadata").items()}
     if value is None or isinstance(value, dict):
         return value
+    if not str(value).lstrip().startswith(("{", "[", '"')) and "=" in str(value):
+        return parse_kv(value, "--metadata")
     try:
         parsed = json.loads(value)
     except json.JSONDecodeError as exc:
@@ -126,6 +160,33 @@ def _at_least(flag: str, low: int = 1) -> Callable[[Any], Any]:
             raise HarnessError(f"{flag} {value} must be {'0 or more' if low == 0 else f'at least {low}'}")
         return value
     return check
+
+
+def check_batch_size(value: Any) -> int | str:
+    """``--batch-size``: a positive number, or lm-eval's ``auto`` / ``auto:N`` (resolved once the device is
+    known: the largest batch that fits on a GPU, 16 on the CPU)."""
+    text = str(value).strip().lower()
+    if re.fullmatch(r"auto(:\d+)?", text):
+        return "auto"
+    try:
+        number = int(text)
+    except ValueError as exc:
+        raise HarnessError(f"--batch-size {value!r}: give a number of requests, or auto") from exc
+    return _at_least("--batch-size")(number)
+
+
+def check_output_path(value: Any) -> str | None:
+    """``--output-path``: a folder (created if missing) or a ``.json`` file name, as lm-eval takes it."""
+    if value is None:
+        return None
+    from pathlib import Path
+
+    path = Path(value)
+    if path.suffix != ".json" and path.exists() and not path.is_dir():
+        raise HarnessError(f"--output-path {value} is a file; give a folder (or a name ending in .json)")
+    if path.suffix == ".json" and path.is_dir():
+        raise HarnessError(f"--output-path {value} is a folder whose name ends in .json; give another name")
+    return str(value)
 
 
 def _tag(value: Any) -> Any:
@@ -196,7 +257,10 @@ _INT, _FLOAT = {"type": int}, {"type": float}
 OPTIONS: tuple[Option, ...] = (
     Option("backend", "auto", check=_backend,
            cli={"help": "auto | transformers (hf) | vllm | openai; auto prints its choice"}),
-    Option("batch_size", 8, changes_outputs=False, check=_at_least("--batch-size"), cli=_INT),
+    Option("batch_size", 8, changes_outputs=False, check=check_batch_size,
+           cli={"help": "requests per forward pass, or auto (the largest that fits on a GPU; 16 on the CPU)"}),
+    Option("max_batch_size", changes_outputs=False, check=_at_least("--max-batch-size"),
+           cli={"type": int, "metavar": "N", "help": "the most --batch-size auto may pick"}),
     Option("limit", check=check_limit, cli={"type": float, "help": "samples per task (a fraction if below 1)"}),
     Option("num_fewshot", check=_at_least("--num-fewshot", 0), cli=_INT),
     Option("device", "auto", check=_device, cli={"help": "auto | cpu | cuda | cuda:N"}),
@@ -224,7 +288,8 @@ OPTIONS: tuple[Option, ...] = (
            cli={"metavar": "URL", "help": "the teacher is served by this OpenAI-compatible server"}),
     Option("fewshot_as_multiturn", False, cli={"action": "store_true", "help": "few-shot examples as chat turns"}),
     Option("metadata", check=_metadata,
-           cli={"help": "JSON object passed to task configs (e.g. data_path for public datasets)"}),
+           cli={"nargs": "+", "help": "JSON object (or k=v pieces) passed to task configs (e.g. data_path for "
+                "public datasets)"}),
     Option("base_url", backends=("openai",), check=_url("--base-url"),
            cli={"help": "openai only: the server, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)"}),
     Option("tensor_parallel_size", backends=("vllm",), check=_at_least("--tensor-parallel-size"),
@@ -251,6 +316,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("tag", changes_outputs=False, check=_tag,
            cli={"help": "tag the finished runs (for leaderboards and 'harness gate')"}),
     Option("quiet", False, changes_outputs=False, cli={"action": "store_true", "help": "no progress output"}),
+    Option("output_path", changes_outputs=False, scope="text", sweep=False, commands=("run",),
+           check=check_output_path,
+           cli={"metavar": "DIR", "help": "also write lm-eval's output files here (results JSON; samples JSONL with "
+                "--log-samples)"}),
+    Option("log_samples", False, changes_outputs=False, scope="text", sweep=False, commands=("run",),
+           cli={"action": "store_true", "help": "with --output-path: lm-eval's per-sample JSONL per task"}),
     Option("resume", False, changes_outputs=False, scope="text", sweep=False, commands=("run",),
            cli={"nargs": "?", "const": True, "metavar": "RUN_ID", "help": "continue the latest unfinished run with "
                 "this model, task and settings (or RUN_ID)"}),

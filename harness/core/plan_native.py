@@ -11,6 +11,7 @@ from harness.errors import HarnessError
 from harness.models.resolve import ResolvedModel
 from harness.registry.native_tasks import NativeTask, task_type
 from harness.core.identity import settings_hash
+from harness.core.options import AUTO_CPU_BATCH
 from harness.core.plans import Plan, TaskPlan
 from harness.core.request import RunRequest
 from harness.store import Store
@@ -60,7 +61,8 @@ def plan_native(request: RunRequest, tasks: list[NativeTask], store: Store, *, f
     plans = []
     for task in tasks:
         kind = task_type(task.type)
-        settings = {"limit": request.limit, "data": request.data, "batch_size": request.batch_size, "device": device,
+        batch_size = AUTO_CPU_BATCH if request.batch_size == "auto" else request.batch_size
+        settings = {"limit": request.limit, "data": request.data, "batch_size": batch_size, "device": device,
                     "dtype": dtype, "backend": "transformers", "task_type": kind.name,
                     "request_hash": request.request_hash(chat_default=False), **prepared[task.name]["settings"]}
         plan = TaskPlan(task.name, kind.content_hash(task, prepared[task.name]), settings, settings_hash(settings))

@@ -24,6 +24,7 @@ class TextWork:
     choice: ModelChoice
     tasks: dict[str, Any]
     reuse: Any  # harness.text.evaluate.Reuse
+    groups: dict[str, Any]  # lm-eval's groups of those tasks (for lm-eval's output files)
 
 
 def plan_text(request: RunRequest, store: Store, *, fetch: bool, reuse_finished: bool) -> Plan:
@@ -36,12 +37,12 @@ def plan_text(request: RunRequest, store: Store, *, fetch: bool, reuse_finished:
     request.check_for_text()
     choice = choose_model(request, fetch)
     set_seeds(request.seed)
-    tasks = load_text_tasks(request, list(request.tasks))
+    tasks, groups = load_text_tasks(request, list(request.tasks))
     prompts = system_prompts(tasks, request.prompt_strategy, request.system_instruction)
     asked = teacher_request(request, list(tasks))
     teacher = plan_text(asked, store, fetch=fetch, reuse_finished=True) if asked is not None else None
     teacher_settings = attach_teacher(request, tasks, teacher, store, lambda metadata: load_text_tasks(
-        request, [TASK], metadata)[TASK]) if teacher is not None else {}
+        request, [TASK], metadata)[0][TASK]) if teacher is not None else {}
     chat = request.apply_chat_template if request.apply_chat_template is not None else choice.chat_default
     formatter = PromptFormatter(request.model, choice.resolved.path, choice.backend,
                                 bool(choice.model_args.get("trust_remote_code")))
@@ -65,14 +66,16 @@ def plan_text(request: RunRequest, store: Store, *, fetch: bool, reuse_finished:
                 task_plan.note = "its teacher answers first; planned again then"
     return Plan(request, "text", request.model, fingerprint, choice.backend, choice.reason,
                 {**choice.engine, "data_parallel_size": choice.data_parallel_size}, plans, teacher,
-                TextWork(choice, tasks, reuse))
+                TextWork(choice, tasks, reuse, groups))
 
 
-def load_text_tasks(request: RunRequest, names: list[str], metadata: dict | None = None) -> dict[str, Any]:
-    """lm-eval task objects with the request's overrides (few-shot count, generation settings, seed)."""
-    from harness.text.tasks import load_tasks
+def load_text_tasks(request: RunRequest, names: list[str],
+                    metadata: dict | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """lm-eval task objects with the request's overrides (few-shot count, generation settings, seed), and their
+    groups."""
+    from harness.text.tasks import load_task_dict
 
-    return load_tasks(names, include_paths=request.include_path, num_fewshot=request.num_fewshot,
+    return load_task_dict(names, include_paths=request.include_path, num_fewshot=request.num_fewshot,
                       gen_kwargs=request.gen_kwargs, fewshot_seed=request.seed[3],
                       metadata=metadata if metadata is not None else request.metadata)
 
@@ -85,7 +88,7 @@ def shared_settings(request: RunRequest, choice: ModelChoice, chat: bool, templa
         "chat_template_hash": chat_hash, "prompt_strategy": request.prompt_strategy,
         "fewshot_as_multiturn": request.fewshot_as_multiturn, "model_args": choice.model_args,
         "backend": choice.backend, "dtype": choice.engine["dtype"], "max_length": choice.engine.get("max_length"),
-        "batch_size": request.batch_size, "device": choice.engine["device"],
+        "batch_size": choice.batch_size, "device": choice.engine["device"],
         "data_parallel_size": choice.data_parallel_size, "request_hash": request.request_hash(choice.chat_default),
         **({"adapter": str(Path(request.adapter).resolve())} if request.adapter is not None else {}),
         **({"quantization": request.quantization} if request.quantization is not None else {}),

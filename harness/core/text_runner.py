@@ -28,6 +28,9 @@ def run_text(plan: Plan, store: Store) -> list[RunResult]:
     engine, owned, load_s = _load(plan) if plan.needs_model else (None, False, 0.0)
     if engine is None:
         log("every request is answered by the cache or the resumed run: re-scoring without loading the model")
+    elif isinstance(plan.work.choice.batch_size, str):  # --batch-size auto, found once the model loaded
+        for task in pending:
+            task.settings["batch_size"] = engine.batch_size
     try:
         return results + _evaluate(plan, pending, store, engine, load_s)
     finally:
@@ -42,7 +45,7 @@ def _load(plan: Plan) -> tuple[Any, bool, float]:
     request = plan.request
     started = time.perf_counter()
     engine, owned = open_engine(plan.work.choice, device=request.device, dtype=request.dtype,
-                                batch_size=request.batch_size, adapter=request.adapter,
+                                batch_size=plan.work.choice.batch_size, adapter=request.adapter,
                                 quantization=request.quantization, base_url=request.base_url)
     try:
         check_engine(engine.describe(), plan.engine, plan.backend)
@@ -67,8 +70,11 @@ def _evaluate(plan: Plan, pending: list[TaskPlan], store: Store, engine: Any, lo
     _announce(plan, pending, writer.run_ids, work.reuse)
     total = sum(inst.repeats for task in tasks.values() for inst in task.instances)
     progress = Progress(total, "evaluating", quiet=request.quiet)
+    scored: dict[str, list] | None = {} if request.output_path else None
+    started = (time.time(), time.perf_counter() - load_s)
     try:
-        outcomes = evaluate(tasks, engine, sink, progress=progress.update, reuse=work.reuse, log=request.log)
+        outcomes = evaluate(tasks, engine, sink, progress=progress.update, reuse=work.reuse, log=request.log,
+                            scored=scored)
         writer.flush()
     except BaseException as exc:
         writer.stopped(exc)
@@ -79,7 +85,33 @@ def _evaluate(plan: Plan, pending: list[TaskPlan], store: Store, engine: Any, lo
     local = plan.backend == "transformers" and work.choice.data_parallel_size == 1 and engine is not None
     if local:  # an in-process model's memory (vLLM and data-parallel engines live in processes of their own)
         costs["peak_memory_mb"] = peak_memory_mb(plan.engine["device"])
-    return [writer.finish(name, outcome, costs) for name, outcome in outcomes.items()]
+    results = [writer.finish(name, outcome, costs) for name, outcome in outcomes.items()]
+    if scored is not None:
+        _write_lm_eval_output(plan, pending, tasks, engine, scored, started)
+    return results
+
+
+def _write_lm_eval_output(plan: Plan, pending: list[TaskPlan], tasks: dict[str, Any], engine: Any,
+                          scored: dict[str, list], started: tuple[float, float]) -> None:
+    """lm-eval's results file (and samples files) under ``--output-path``."""
+    from harness.text import lm_eval_output
+
+    request, choice = plan.request, plan.work.choice
+    tokenizer = getattr(engine, "tokenizer", None)
+    if tokenizer is None and choice.resolved.path:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(choice.resolved.path)
+    model = getattr(engine, "model", None)
+    run = lm_eval_output.RunDescription(
+        model=plan.model, backend=plan.backend, model_args=choice.model_args, settings=pending[0].settings,
+        batch_size=str(request.raw["batch_size"]),
+        gen_kwargs=request.gen_kwargs, tokenizer=tokenizer,
+        num_parameters=sum(p.numel() for p in model.parameters()) if hasattr(model, "parameters") else -1,
+        started=started[0], started_clock=started[1])
+    for path in lm_eval_output.write(request.output_path, tasks, plan.work.groups, scored, run,
+                                     log_samples=request.log_samples):
+        request.log(f"wrote {path}")
 
 
 def _identity(plan: Plan) -> RunIdentity:

@@ -79,18 +79,23 @@ class RunWriter:
             self.recorder.close()
 
     def finish(self, task: str, outcome: Outcome, costs: dict[str, Any]) -> RunResult:
-        """Write a run's metrics and statistics and mark it finished."""
+        """Write a run's metrics and statistics and mark it finished. Answers of an interrupted attempt that this
+        one resumed count as model answers; with no model call in this attempt nothing was measured, so the
+        throughput is NULL (a run answered from the cache would otherwise report the cache's speed)."""
         run_id = self.run_ids[task]
         seconds = max(outcome.seconds, 1e-9)
+        measured = outcome.model_calls > 0
+        answers = {"n_model_answers": outcome.request_count - outcome.n_cached, "n_cached_answers": outcome.n_cached}
         self.store.finish_run(run_id, outcome.metrics, {
-            **costs, "n_samples": outcome.sample_count, "n_requests": outcome.request_count,
-            "duration_s": outcome.seconds, "samples_per_s": outcome.sample_count / seconds,
-            "requests_per_s": outcome.request_count / seconds})
-        return RunResult(run_id, self.invocation_id, task, outcome.sample_count, outcome.metrics)
+            **costs, "n_samples": outcome.sample_count, "n_requests": outcome.request_count, **answers,
+            "duration_s": outcome.seconds, "samples_per_s": outcome.sample_count / seconds if measured else None,
+            "requests_per_s": outcome.request_count / seconds if measured else None})
+        return RunResult(run_id, self.invocation_id, task, outcome.sample_count, outcome.metrics, **answers)
 
 
 def finished_result(store: Store, run_id: str) -> RunResult:
     """A finished run as ``harness.run`` returns it."""
     shown = store.get_run(run_id)
     row = shown["run"]
-    return RunResult(run_id, row["invocation_id"], row["task"], row["n_samples"], shown["metrics"])
+    return RunResult(run_id, row["invocation_id"], row["task"], row["n_samples"], shown["metrics"],
+                     n_model_answers=row.get("n_model_answers"), n_cached_answers=row.get("n_cached_answers"))

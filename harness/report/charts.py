@@ -6,10 +6,12 @@ Every piece of text is XML-escaped; points carry a ``<title>`` tooltip.
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 WIDTH, HEIGHT = 560, 320
 LEFT, RIGHT, TOP, BOTTOM = 60, 150, 30, 45
+TITLE_CHARS, TITLE_LINE = 56, 16  # a title wraps at about the plot's width, never truncated; pixels per line
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22"]
 
@@ -58,9 +60,13 @@ def line_chart(series: Series, *, title: str, x_label: str, y_label: str, log_x:
     def sy(y: float) -> float:
         return TOP + plot_h * (1 - (y - y0) / max(y1 - y0, 1e-12))
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}"><title>{escape(title)}</title>',
-             f'<text x="{LEFT}" y="18" class="chart-title">{escape(title)}</text>']
+    lines = textwrap.wrap(title, TITLE_CHARS) or [title]
+    extra = TITLE_LINE * (len(lines) - 1)  # the plot moves down by the title's extra lines
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{WIDTH}" '
+             f'height="{HEIGHT + extra}" viewBox="0 0 {WIDTH} {HEIGHT + extra}"><title>{escape(title)}</title>',
+             f'<text x="{LEFT}" y="18" class="chart-title">'
+             + "".join(f'<tspan x="{LEFT}" dy="{TITLE_LINE if i else 0}">{escape(line)}</tspan>'
+                       for i, line in enumerate(lines)) + f'</text><g transform="translate(0 {extra})">']
     for tick in x_ticks:
         parts.append(f'<line x1="{sx(tick):.1f}" y1="{TOP}" x2="{sx(tick):.1f}" y2="{TOP + plot_h}" class="grid"/>'
                      f'<text x="{sx(tick):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">{_label(tick)}</text>')
@@ -82,5 +88,5 @@ def line_chart(series: Series, *, title: str, x_label: str, y_label: str, log_x:
         legend_y = TOP + 14 * index
         parts.append(f'<rect x="{WIDTH - RIGHT + 12}" y="{legend_y}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{WIDTH - RIGHT + 26}" y="{legend_y + 9}" class="legend">{escape(name[:22])}</text>')
-    parts.append("</svg>")
+    parts.append("</g></svg>")
     return "".join(parts)

@@ -25,6 +25,9 @@ from typing import Any
 from harness.version import __version__
 from harness.errors import HarnessError
 from harness.report.charts import line_chart
+from harness.report.missing import column_gap, group_gap, score_gap
+from harness.report.readable import flatten, readable
+from harness.report.samples import requests_of, run_samples
 from harness.report.table import Row, Table
 from harness.store import Store
 
@@ -61,7 +64,9 @@ def _environment() -> Any:
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
     env.filters["human"] = lambda v: "" if v is None else (f"{v / 1e9:.1f}B" if v >= 1e9 else f"{v / 1e6:.1f}M"
                                                           if v >= 1e6 else f"{v:,}")
-    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    env.filters["readable"] = lambda v: "" if v is None else readable(v)
+    env.filters["flatten"] = lambda v: flatten(v or {})
+    env.globals.update(column_gap=column_gap, group_gap=group_gap, score_gap=score_gap)
     env.filters["script_json"] = lambda v: Markup(script_json(v))
     return env
 
@@ -94,22 +99,6 @@ def _charts(table: Table) -> tuple[list[str], list[str]]:
                          connect=plot.x in ("parameters", "training_step")) if series else ""
         (charts if svg else skipped).append(svg or plot.title)
     return charts, skipped
-
-
-def _sample_view(sample: dict[str, Any]) -> dict[str, Any]:
-    """What the samples table shows: input, target, prediction (with the choice's text) and metrics."""
-    choices = json.loads(sample["choices"]) if sample["choices"] else None
-    prediction = json.loads(sample["prediction"]) if sample["prediction"] is not None else None
-    target = json.loads(sample["target"]) if sample["target"] is not None else None
-    if choices and isinstance(prediction, int) and 0 <= prediction < len(choices):
-        prediction = f"{prediction}: {choices[prediction]}"
-    if choices and isinstance(target, int) and 0 <= target < len(choices):
-        target = f"{target}: {choices[target]}"
-    if sample["output_type"] == "loglikelihood_rolling":
-        prediction = f"log-likelihood {sample['loglikelihood']:.4f} over {sample['token_count']} tokens"
-    text = lambda v: "" if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))  # noqa: E731
-    return {"doc_id": sample["doc_id"], "input": text(sample["input"]), "target": text(target),
-            "prediction": text(prediction), "metrics": sample["metrics"] or ""}
 
 
 def _publish(built: Path, out: Path) -> None:
@@ -157,10 +146,10 @@ def build_site(table: Table, store: Store, out: Path) -> dict[str, Any]:
                                                          skipped_charts=skipped, **common)
         (built / "index.html").write_text(index, encoding="utf-8")
         run_template = env.get_template("run.html.j2")
-        samples = store.samples_of(list(pages))
+        samples, requests = store.samples_of(list(pages)), requests_of(store, list(pages))
         for run_id, name in pages.items():
-            page = run_template.render(run=runs[run_id], samples=[_sample_view(s) for s in samples[run_id]],
-                                       page_size=PAGE_SIZE, **common)
+            page = run_template.render(run=runs[run_id], page_size=PAGE_SIZE,
+                                       **run_samples(runs[run_id], samples[run_id], requests), **common)
             (built / "runs" / name).write_text(page, encoding="utf-8")
         (built / MARKER).write_text("written by harness leaderboard\n", encoding="utf-8")
         built.chmod(0o755)

@@ -7,11 +7,10 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 from harness.errors import UnknownNameError, did_you_mean
-from harness.report.definitions import Column, Leaderboard
+from harness.report.definitions import Column, Group, Leaderboard
 from harness.store import Store
 
 _STEP = re.compile(r"step(\d+)$")
@@ -24,6 +23,8 @@ class Cell:
     value: float
     stderr: float | None
     run_id: str
+    n: int | None = None  # samples the value aggregates
+    complete: bool = True  # False: the run was made with --limit (not comparable with full runs)
 
 
 @dataclass
@@ -70,10 +71,17 @@ class Row:
         return int(match.group(1)) if match else None
 
     @property
+    def complete(self) -> bool:
+        """Whether every cell comes from a run made without --limit."""
+        return all(cell.complete for cell in self.cells.values())
+
+    @property
     def samples_per_s(self) -> float | None:
-        """Samples per second over this row's runs."""
-        seconds = sum(r["duration_s"] or 0.0 for r in self.runs)
-        return sum(r["n_samples"] or 0 for r in self.runs) / seconds if seconds > 0 else None
+        """Samples per second over this row's measured runs: those whose every answer came from model calls
+        (a run answered from the cache measured the cache, not the model)."""
+        measured = [r for r in self.runs if r["samples_per_s"] is not None and not r.get("n_cached_answers")]
+        seconds = sum(r["duration_s"] or 0.0 for r in measured)
+        return sum(r["n_samples"] or 0 for r in measured) / seconds if seconds > 0 else None
 
     def axis(self, name: str) -> float | None:
         """A plot coordinate: a run property, a group score or a column value."""
@@ -105,25 +113,13 @@ class Table:
         return list(dict.fromkeys(cell.run_id for row in self.rows for cell in row.cells.values()))
 
 
-def _strategy(run: dict[str, Any]) -> str | None:
-    """The prompt strategy that shaped a run's outputs: only generated answers depend on one."""
-    settings = run["settings"] or {}
-    return settings.get("prompt_strategy") if run["output_type"] == "generate_until" else None
-
-
-def _variant(run: dict[str, Any]) -> str | None:
-    """How a run's weights were changed on load: quantization and a LoRA adapter (named by its folder)."""
-    settings = run["settings"] or {}
-    parts = [settings.get("quantization"),
-             f"lora:{PurePath(settings['adapter']).name}" if settings.get("adapter") else None]
-    return "+".join(p for p in parts if p) or None
-
-
 def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Table:
     """Pick each model's run per task (latest finished, or the one carrying the tag) and fill the cells.
 
-    A model evaluated with prompt strategies gets a row per strategy: its generative runs with that strategy,
-    beside its runs that no strategy changes (log-likelihood tasks), which every row of the model shares.
+    Runs are keyed as the store's ``latest_runs`` view keys them (model name, revision, variant, prompt strategy,
+    task), and the store picks the latest of each. A model evaluated with prompt strategies gets a row per
+    strategy: its generative runs with that strategy, beside its runs that no strategy changes (log-likelihood
+    tasks), which every row of the model shares.
     """
     if tag is not None:
         known = [found["tag"] for found in store.tags()]
@@ -132,9 +128,8 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
                                    "lists them")
     tag = tag if tag is not None else board.tag
     latest: dict[tuple[str, str | None, str | None, str | None, str], dict[str, Any]] = {}
-    for run in store.finished_runs(board.tasks, tag):  # newest first: the first run per model and task counts
-        model = run["model"].partition("@")[0] if "@" in run["model"] else run["model"]
-        latest.setdefault((model, run["revision"], _variant(run), _strategy(run), run["task"]), run)
+    for run in store.latest_runs(board.tasks, tag):
+        latest[(run["model_name"], run["revision"], run["variant"], run["prompt_strategy"], run["task"])] = run
     strategies: dict[tuple[str, str | None, str | None], set[str | None]] = {}
     for model, revision, variant, strategy, _ in latest:
         strategies.setdefault((model, revision, variant), set()).add(strategy)
@@ -154,15 +149,17 @@ def build_table(board: Leaderboard, store: Store, tag: str | None = None) -> Tab
                     if column.task == run["task"]:
                         metric = _metric(run["metrics"], column)
                         if metric is not None:
-                            row.cells[column.id] = Cell(metric["value"], metric["stderr"], run["run_id"])
+                            row.cells[column.id] = Cell(metric["value"], metric["stderr"], run["run_id"],
+                                                        metric["n"], bool(run["complete"]))
             _aggregate(board, row)
             rows.append(row)
     sign = 1.0 if board.lower_is_better else -1.0  # best first
 
     def rank(row: Row) -> tuple:
-        """Overall score first; rows without one (a group not evaluated) by their group scores in order."""
+        """Complete rows first (a limited run's score is not comparable); then the overall score; rows without
+        one (a group not evaluated) by their group scores in order."""
         groups = [row.groups.get(g.name) for g in board.scored_groups]
-        return (row.score is None, sign * (row.score or 0.0),
+        return (not row.complete, row.score is None, sign * (row.score or 0.0),
                 *((value is None, sign * (value or 0.0)) for value in groups), row.label)
 
     return Table(board, sorted(rows, key=rank), tag)
@@ -194,7 +191,8 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 
 def table_records(table: Table) -> list[dict[str, Any]]:
-    """Flat records (one per row) for CSV and JSON: metadata, scores, and value and stderr per column."""
+    """Flat records (one per row) for CSV and JSON: metadata, scores, whether every cell comes from a run made
+    without --limit (``complete``), and per column its value, stderr, samples scored (``:n``) and ``:complete``."""
     records = []
     for rank, row in enumerate(table.rows, 1):
         latest = row.latest
@@ -203,12 +201,14 @@ def table_records(table: Table) -> list[dict[str, Any]]:
             "variant": row.variant, "family": row.family, "parameters": row.parameters,
             "peak_memory_gb": row.peak_memory_gb, "dtype": latest["dtype"], "backend": latest["backend"],
             "harness_version": (latest["versions"] or {}).get("harness"), "date": latest["finished_at"],
-            "score": row.score}
+            "score": row.score, "complete": row.complete}
         record.update({f"group:{name}": value for name, value in row.groups.items()})
         for column in table.board.columns:
             cell = row.cells.get(column.id)
             record[column.id] = cell.value if cell else None
             record[f"{column.id}:stderr"] = cell.stderr if cell else None
+            record[f"{column.id}:n"] = cell.n if cell else None
+            record[f"{column.id}:complete"] = cell.complete if cell else None
         records.append(record)
     return records
 
@@ -224,23 +224,51 @@ def to_csv(table: Table) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(table: Table) -> str:
-    """The table as Markdown for terminals and pull-request comments (value ± stderr per column)."""
+def to_markdown(table: Table, wide: bool = False) -> str:
+    """The table as Markdown for terminals and pull-request comments: the scores of the groups, or with ``wide``
+    also every column (value ± stderr)."""
     board = table.board
+    columns = board.columns if wide else []
     header = ["#", "model", "score", *(g.title or g.name for g in board.scored_groups),
-              *(c.title for c in board.columns), "memory (GiB)"]
+              *(c.title for c in columns), "memory (GiB)"]
     lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(table.rows, 1):
         cells = []
-        for column in board.columns:
+        for column in columns:
             cell = row.cells.get(column.id)
-            cells.append("—" if cell is None else _number(cell.value) + (
-                f" ± {cell.stderr:.4f}" if cell.stderr is not None else ""))
+            cells.append("—" if cell is None else cell_text(cell))
         values = [str(rank), row.label, _number(row.score) or "—",
-                  *(_number(row.groups[g.name]) or "—" for g in board.scored_groups), *cells,
+                  *(group_text(row, g, marked=not wide) for g in board.scored_groups), *cells,
                   _number(row.peak_memory_gb, 2) or "—"]
         lines.append("| " + " | ".join(_md(v) for v in values) + " |")
-    return f"**{_md(board.title)}**\n\n" + "\n".join(lines) + "\n"
+    hidden = "" if wide else (f"\n{len(board.columns)} task columns not shown: --wide shows them (csv and json "
+                              "always have every column).\n")
+    return f"**{_md(board.title)}**\n\n" + "\n".join(lines) + "\n" + hidden + limited_note(table, "\n")
+
+
+def group_text(row: Row, group: Group, marked: bool) -> str:
+    """A row's group score as text (``—`` without one); ``marked``: ``(limited)`` when one of the group's cells
+    comes from a run made with --limit (for views that do not show the cells)."""
+    text = _number(row.groups.get(group.name)) or "—"
+    limited = any(not cell.complete for cell in (row.cells.get(c.id) for c in group.columns) if cell)
+    return text + (" (limited)" if marked and limited else "")
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text: value ± stderr, then the samples scored, marked ``limited`` for a run made with --limit."""
+    stderr = f" ± {cell.stderr:.4f}" if cell.stderr is not None else ""
+    n = "" if cell.n is None else f"n={cell.n}"
+    marks = ", ".join(m for m in (n, "" if cell.complete else "limited") if m)
+    return _number(cell.value) + stderr + (f" ({marks})" if marks else "")
+
+
+LIMITED_NOTE = ("limited: scored by a run made with --limit, on part of the task: not comparable with full runs; "
+                "rows with limited cells rank after complete ones.")
+
+
+def limited_note(table: Table, before: str = "") -> str:
+    """The line explaining ``limited`` cells (with ``before`` it), or nothing when every row is complete."""
+    return before + LIMITED_NOTE + "\n" if any(not row.complete for row in table.rows) else ""
 
 
 def _md(text: str) -> str:

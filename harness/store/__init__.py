@@ -18,6 +18,7 @@ from typing import Any
 from harness.errors import HarnessError, UnknownNameError, did_you_mean
 from harness.store.connection import check_writable, connect
 from harness.store.schema import SCHEMA_VERSION, current_version, migrate, refuse_foreign
+from harness.store.views import LATEST_PER_ROW_AND_TASK
 
 __all__ = ["Store", "StoreWriteError", "SCHEMA_VERSION", "utcnow", "iso"]
 
@@ -376,18 +377,20 @@ class Store:
                 raise UnknownNameError(f"{ref!r} is no file, tag, invocation or run in this store"
                                        f"{did_you_mean(ref, known)}; 'harness runs' and 'harness tags' list them")
 
-    def finished_runs(self, tasks: list[str], tag: str | None = None) -> list[dict[str, Any]]:
-        """Finished runs of ``tasks`` (only those carrying ``tag`` if given), newest first, with metrics and tags."""
+    def latest_runs(self, tasks: list[str], tag: str | None = None) -> list[dict[str, Any]]:
+        """The runs a leaderboard counts: per model name, revision, variant, prompt strategy and task of ``tasks``,
+        the latest finished run (the ``latest_runs`` view), or the latest carrying ``tag`` if given; newest
+        first, with the view's columns, metrics and tags."""
         with self.reading() as conn:
             if conn is None:
                 return []
-            where = "status = 'finished' AND task IN (SELECT unnest(?))"
-            params: list[Any] = [tasks]
-            if tag is not None:
-                where += " AND run_id IN (SELECT run_id FROM tags WHERE tag = ?)"
-                params.append(tag)
-            runs = self._run_dicts(conn.execute(f"SELECT * FROM runs WHERE {where} ORDER BY started_at DESC, run_id",
-                                                params))
+            if tag is None:
+                query, params = "SELECT * FROM latest_runs WHERE task IN (SELECT unnest(?))", [tasks]
+            else:
+                query = ("SELECT * FROM finished_runs WHERE task IN (SELECT unnest(?)) AND run_id IN "
+                         f"(SELECT run_id FROM tags WHERE tag = ?) {LATEST_PER_ROW_AND_TASK}")
+                params = [tasks, tag]
+            runs = self._run_dicts(conn.execute(f"SELECT * FROM ({query}) ORDER BY started_at DESC, run_id", params))
             ids = [run["run_id"] for run in runs]
             metrics: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in ids}
             cursor = conn.execute("SELECT run_id, task, metric, filter, value, stderr, n, higher_is_better "

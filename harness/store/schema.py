@@ -13,8 +13,9 @@ from typing import Any
 
 from harness.redact import SQL_PATTERN, SQL_REPLACEMENT, redact
 from harness.store.cache_keys import cache_key, cache_namespace
+from harness.store.views import create_views
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -143,7 +144,21 @@ def _credentialed_namespaces(fingerprint: str, settings: dict[str, Any], sample:
     return None
 
 
-MIGRATIONS: list[str | Callable[[Any], None]] = [_V1, _V2, _V3, _V4, _V5, _v6]
+# v7: where a run's answers came from (model calls or the request cache; runs stored earlier keep NULL), and
+# views for SQL users (finished_runs, latest_runs, sample_scores) with comments on every table, view and column.
+_V7_COLUMNS = """
+ALTER TABLE runs ADD COLUMN n_model_answers INTEGER;
+ALTER TABLE runs ADD COLUMN n_cached_answers INTEGER;
+"""
+
+
+def _v7(conn: Any) -> None:
+    """Add the answer counts, then the views and comments."""
+    conn.execute(_V7_COLUMNS)
+    create_views(conn)
+
+
+MIGRATIONS: list[str | Callable[[Any], None]] = [_V1, _V2, _V3, _V4, _V5, _v6, _v7]
 
 
 def current_version(conn) -> int:

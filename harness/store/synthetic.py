@@ -36,6 +36,8 @@ class SyntheticRun:
     predictions: list[str] | None = None
     samples_per_s: float = 10.0
     age_s: float = 0.0  # how long ago the run started (to order runs)
+    limit: int | float | None = None  # as --limit records it: the run is not complete
+    cached: bool = False  # every answer from the request cache: no throughput measured
 
 
 def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
@@ -52,7 +54,8 @@ def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
             "model_source": "synthetic", "revision": run.revision, "dtype": "float32", "backend": "synthetic",
             "device": "cpu", "task": run.task,
             "task_hash": run.task_hash or hashlib.sha256(run.task.encode()).hexdigest(),
-            "output_type": run.output_type, "settings": json.dumps({"synthetic": True, "prompt_strategy": run.prompt_strategy}), "settings_hash": "synthetic",
+            "output_type": run.output_type, "settings_hash": "synthetic",
+            "settings": json.dumps({"synthetic": True, "prompt_strategy": run.prompt_strategy, "limit": run.limit}),
             "versions": json.dumps({"harness": "synthetic"}),
             "model_info": json.dumps({"name": run.model, "family": run.family, "parameters": run.parameters,
                                       "synthetic": True}),
@@ -70,9 +73,11 @@ def write_runs(store: Store, runs: list[SyntheticRun]) -> list[str]:
     store.append([], samples, [])
     for run_id, run in zip(ids, runs):
         n = len(next(iter(run.outcomes.values())))
+        speed = None if run.cached else run.samples_per_s
         store.finish_run(run_id, [_metric(run, metric, values) for metric, values in run.outcomes.items()], {
-            "n_samples": n, "n_requests": n, "duration_s": n / run.samples_per_s, "samples_per_s": run.samples_per_s,
-            "requests_per_s": run.samples_per_s})
+            "n_samples": n, "n_requests": n, "n_model_answers": 0 if run.cached else n,
+            "n_cached_answers": n if run.cached else 0, "duration_s": n / run.samples_per_s, "samples_per_s": speed,
+            "requests_per_s": speed})
     return ids
 
 

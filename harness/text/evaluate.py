@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from harness.backends.base import Backend
 from harness.records import Outcome, SampleRow, to_json
 from harness.store.cache_keys import cache_key
+from harness.text.lm_eval_output import Scored
 
 
 class ResultSink(Protocol):
@@ -38,6 +39,8 @@ class _TaskState:
     docs_left: int = 0
     n_samples: int = 0
     n_requests: int = 0
+    answered_by: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # source -> responses
+    scored: list[Scored] | None = None  # every scored document, kept for lm-eval's output files
 
 
 def _first_response(value: Any) -> Any:
@@ -83,6 +86,8 @@ def _score_doc(state: _TaskState, doc_id: int) -> dict[str, Any]:
         for metric, value in metrics.items():
             state.raw_metrics[(metric, filter_key)].append(value)
             per_sample[metric if single_filter else f"{metric},{filter_key}"] = value
+        if state.scored is not None:
+            state.scored.append(Scored(doc_id, filter_key, instances, metrics))
     state.n_samples += 1
     return sample_row(task, doc_id, doc, instances, per_sample, state.token_counts).stored()
 
@@ -173,9 +178,10 @@ class _Evaluation:
     scored and handed to the sink as soon as its last response arrives."""
 
     def __init__(self, tasks: dict[str, Any], sink: ResultSink, progress: Callable[[int], None],
-                 reuse: Reuse) -> None:
+                 reuse: Reuse, scored: dict[str, list[Scored]] | None = None) -> None:
         self.sink, self.progress, self.reuse = sink, progress, reuse
-        self.states = {name: _TaskState(task) for name, task in tasks.items()}
+        self.states = {name: _TaskState(task, scored=None if scored is None else scored.setdefault(name, []))
+                       for name, task in tasks.items()}
         self.work: list[_Work] = []
         for name, state in self.states.items():
             for inst in state.task.instances:
@@ -187,8 +193,9 @@ class _Evaluation:
         self.started = {name: time.perf_counter() for name in self.states}
         self.elapsed: dict[str, float] = {}
 
-    def deliver(self, items: list[_Work], results: list[Any], store_rows: bool) -> None:
-        """Hand responses to their documents; store request rows (unless replayed) and scored samples."""
+    def deliver(self, items: list[_Work], results: list[Any], source: str) -> None:
+        """Hand responses to their documents, counting where they came from (``model``, ``cache`` or ``resumed``);
+        store request rows (unless the resumed run already holds them) and scored samples."""
         requests: dict[str, list[dict]] = defaultdict(list)
         samples: dict[str, list[dict]] = defaultdict(list)
         for item, result in zip(items, results, strict=True):
@@ -197,7 +204,8 @@ class _Evaluation:
                 state.token_counts[(inst.doc_id, inst.idx)] = result[1]
             inst.resps.append(result[0] if inst.request_type == "loglikelihood_rolling" else result)
             state.n_requests += 1
-            if store_rows:
+            state.answered_by[source] += 1
+            if source != "resumed":
                 requests[item.task].append({"doc_id": inst.doc_id, "idx": inst.idx, "repeat": item.repeat,
                                             "request_type": inst.request_type, "arguments": to_json(list(inst.args)),
                                             "response": to_json(result), "cache_key": item.key})
@@ -215,12 +223,12 @@ class _Evaluation:
         resumed = [w for w in self.work if w.where in self.reuse.resumed.get(w.task, {})]
         if resumed:
             self.deliver(resumed, [_as_result(w.inst.request_type, self.reuse.resumed[w.task][w.where])
-                                   for w in resumed], store_rows=False)
+                                   for w in resumed], source="resumed")
         done = {id(w) for w in resumed}
         hits = [w for w in self.work if id(w) not in done and w.key in self.reuse.cached]
         if hits:
             self.deliver(hits, [_as_result(w.inst.request_type, self.reuse.cached[w.key]) for w in hits],
-                         store_rows=True)
+                         source="cache")
         done |= {id(w) for w in hits}
         todo = [w for w in self.work if id(w) not in done]
         if resumed or hits:
@@ -237,24 +245,27 @@ class _Evaluation:
             method = getattr(backend, request_type)  # backends name their methods after lm-eval's request types
             args = [w.inst.args[0] if request_type == "loglikelihood_rolling" else w.inst.args for w in items]
             for positions, results in method(args):
-                self.deliver([items[p] for p in positions], list(results), store_rows=True)
+                self.deliver([items[p] for p in positions], list(results), source="model")
 
     def outcomes(self, bootstrap_iters: int) -> dict[str, Outcome]:
         return {name: Outcome(metrics=aggregate(state.task, state.raw_metrics, bootstrap_iters),
                               seconds=self.elapsed.get(name, time.perf_counter() - self.started[name]),
-                              n_samples=state.n_samples, n_requests=state.n_requests)
+                              n_samples=state.n_samples, n_requests=state.n_requests,
+                              n_cached=state.answered_by["cache"], n_resumed=state.answered_by["resumed"])
                 for name, state in self.states.items()}
 
 
 def evaluate(tasks: dict[str, Any], backend: Backend | None, sink: ResultSink,
              progress: Callable[[int], None] = lambda n: None, bootstrap_iters: int = 100000,
-             reuse: Reuse | None = None, log: Callable[[str], None] = lambda message: None) -> dict[str, Outcome]:
+             reuse: Reuse | None = None, log: Callable[[str], None] = lambda message: None,
+             scored: dict[str, list[Scored]] | None = None) -> dict[str, Outcome]:
     """Run every task's requests through ``backend``; returns aggregated metrics per task.
 
     Responses found in ``reuse`` (a resumed run's own, or the cache) are not recomputed; ``backend`` may be None
-    when they answer every request (a run re-scored from stored outputs).
+    when they answer every request (a run re-scored from stored outputs). ``scored``, when given, receives every
+    scored document per task (for lm-eval's output files).
     """
-    evaluation = _Evaluation(tasks, sink, progress, reuse or Reuse())
+    evaluation = _Evaluation(tasks, sink, progress, reuse or Reuse(), scored)
     todo = evaluation.answer_stored(log)
     if todo:
         if backend is None:

@@ -77,10 +77,15 @@ def find_manager(names: list[str], include_paths: list[str] | None, metadata: di
     return manager
 
 
-def load_tasks(names: list[str], *, include_paths: list[str] | None = None, num_fewshot: int | None = None,
-               gen_kwargs: dict | None = None, fewshot_seed: int | None = 1234,
-               metadata: dict | None = None) -> dict[str, Any]:
+def load_tasks(names: list[str], **kwargs: Any) -> dict[str, Any]:
     """Leaf lm-eval tasks by name, with the overrides lm-eval's ``simple_evaluate`` applies."""
+    return load_task_dict(names, **kwargs)[0]
+
+
+def load_task_dict(names: list[str], *, include_paths: list[str] | None = None, num_fewshot: int | None = None,
+                   gen_kwargs: dict | None = None, fewshot_seed: int | None = 1234,
+                   metadata: dict | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Leaf lm-eval tasks by name (as ``load_tasks``) and the groups named or containing them, by name."""
     manager = find_manager(names, include_paths, metadata)
     try:
         loaded = manager.load(names)
@@ -101,7 +106,7 @@ def load_tasks(names: list[str], *, include_paths: list[str] | None = None, num_
         elif task.get_config("num_fewshot") is None:
             task.set_config(key="num_fewshot", value=0)
         task.set_fewshot_seed(seed=fewshot_seed)
-    return tasks
+    return tasks, dict(loaded.get("groups") or {})
 
 
 def _stable(value: Any) -> str:
@@ -134,29 +139,16 @@ def task_hash(task: Any) -> str:
     return digest.hexdigest()
 
 
-def list_tasks(pattern: str | None = None, include_paths: list[str] | None = None,
-               with_builtins: bool = False) -> list[dict[str, str]]:
-    """Task, group and tag names known to lm-eval's index, with their kind and YAML file."""
-    import fnmatch
+def config_metrics(config: dict[str, Any]) -> list[str]:
+    """A task YAML's metric names: its ``metric_list``, else lm-eval's defaults for its output type."""
+    from lm_eval.api.registry import DEFAULT_METRIC_REGISTRY
 
-    from harness.registry.native_tasks import native_index
-
-    manager = task_manager(include_paths, with_builtins=with_builtins)
-    rows = []
-    for name in manager.all_tasks:
-        entry = manager._index[name]
-        rows.append({"name": name, "kind": str(getattr(entry.kind, "name", entry.kind)).lower(),
-                     "path": str(getattr(entry, "yaml_path", "") or "")})
-    native, groups = native_index(task_folders(include_paths))
-    rows += [{"name": name, "kind": "task", "path": ""} for name in native]
-    rows += [{"name": name, "kind": "group", "path": ""} for name in groups]
-    return sorted((r for r in rows if not pattern or fnmatch.fnmatch(r["name"], pattern) or pattern in r["name"]),
-                  key=lambda r: r["name"])
+    listed = [m["metric"] for m in config.get("metric_list") or [] if isinstance(m, dict) and "metric" in m]
+    return [str(m) for m in listed or DEFAULT_METRIC_REGISTRY.get(config.get("output_type", "generate_until"), [])]
 
 
 def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, list[str]]]:
     """Each task's metric and filter names, read from its YAML (lm-eval's defaults when it lists no metrics)."""
-    from lm_eval.api.registry import DEFAULT_METRIC_REGISTRY
     from lm_eval.tasks._yaml_loader import load_yaml
 
     manager = task_manager(include_paths)
@@ -170,10 +162,8 @@ def task_metrics(include_paths: list[str] | None = None) -> dict[str, dict[str, 
             config = load_yaml(path, resolve_func=False)
         except Exception:  # lm-eval's loader raises many types; such a task cannot run either
             continue
-        listed = [m["metric"] for m in config.get("metric_list") or [] if isinstance(m, dict) and "metric" in m]
-        metrics = listed or DEFAULT_METRIC_REGISTRY.get(config.get("output_type", "generate_until"), [])
         filters = [f["name"] for f in config.get("filter_list") or [] if isinstance(f, dict) and "name" in f]
-        found[name] = {"metrics": [str(m) for m in metrics], "filters": filters or ["none"]}
+        found[name] = {"metrics": config_metrics(config), "filters": filters or ["none"]}
     from harness.registry.native_tasks import native_index, task_type
 
     for name, native in native_index(task_folders(include_paths))[0].items():

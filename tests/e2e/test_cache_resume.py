@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ def _samples(db, run_id):
             for s in Store(db).sample_rows(run_id)]
 
 
-def test_a_rerun_makes_no_model_calls_and_another_model_reuses_nothing(db):
+def test_a_rerun_makes_no_model_calls_and_another_model_reuses_nothing(db, tmp_path):
     first = run_cli(*HEADLINE, "--model", "tiny-pythia", "--db", str(db))
     second = run_cli(*HEADLINE, "--model", "tiny-pythia", "--db", str(db))
     assert first.returncode == second.returncode == 0, second.stderr
@@ -32,6 +33,19 @@ def test_a_rerun_makes_no_model_calls_and_another_model_reuses_nothing(db):
     a, b = json.loads(first.stdout)[0], json.loads(second.stdout)[0]
     assert a["run_id"] != b["run_id"] and a["metrics"] == b["metrics"]
     assert _samples(db, a["run_id"]) == _samples(db, b["run_id"])
+    # where the answers came from; the replay measured the cache, so it has no throughput
+    assert (a["n_model_answers"], a["n_cached_answers"], b["n_model_answers"], b["n_cached_answers"]) == (20, 0, 0, 20)
+    shown_a, shown_b = (cli_json("show", r["run_id"], "--format", "json", "--db", str(db))["run"] for r in (a, b))
+    assert shown_a["samples_per_s"] > 0 and shown_b["samples_per_s"] is None and shown_b["requests_per_s"] is None
+    assert (shown_b["n_model_answers"], shown_b["n_cached_answers"]) == (0, 20)
+    text = run_cli("show", b["run_id"], "--db", str(db)).stdout
+    assert re.search(r"^n_model_answers +0$", text, re.M) and re.search(r"^n_cached_answers +20$", text, re.M)
+    assert first.stderr.count("warning: --limit 10 scores each task on its first 10 samples only") == 1
+    board = tmp_path / "board.yaml"  # the replay is the latest run: the throughput chart has no point for it
+    board.write_text("name: b\ntitle: B\ngroups:\n  - name: g\n    columns:\n      - {task: finance_headline, "
+                     "metric: acc, direction: higher}\nplots:\n  - {title: Speed, y: g, x: samples_per_s}\n")
+    assert run_cli("leaderboard", str(board), "--out", str(tmp_path / "site"), "--db", str(db)).returncode == 0
+    assert "No data yet for: Speed" in (tmp_path / "site" / "index.html").read_text()
     other = run_cli(*HEADLINE, "--model", "tiny-llama-2", "--db", str(db))  # same prompts, another model
     assert other.returncode == 0 and "cache" not in other.stderr
     fresh = run_cli(*HEADLINE, "--model", "tiny-pythia", "--no-cache", "--db", str(db))
@@ -72,6 +86,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path):
     reference = cli_json(*args, "--no-cache", "--format", "json", "--quiet", "--db", str(reference_db))
     runs = cli_json("runs", "--format", "json", "--db", str(killed_db))
     assert [(r["run_id"], r["status"]) for r in runs] == [(run_id, "finished")]
+    assert (runs[0]["n_model_answers"], runs[0]["n_cached_answers"]) == (40, 0)  # the run's own, across attempts
     assert _samples(killed_db, run_id) == _samples(reference_db, reference[0]["run_id"])
     with duckdb.connect(str(killed_db), read_only=True) as conn:
         total, distinct = conn.execute("SELECT count(*), count(DISTINCT (doc_id, idx, repeat)) FROM requests "

@@ -156,8 +156,13 @@ def test_markdown_and_csv_tables(store, tmp_path):
     proc = run_cli("leaderboard", str(path), "--format", "md", "--db", str(store.path))
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
-    assert lines[1].startswith("| 1 | beta | 0.7500 |") and "± " in lines[1]
-    assert lines[3].startswith("| 3 | gamma | — |")
+    assert lines[0] == "| # | model | score | finance | memory (GiB) |"  # group scores; --wide adds the columns
+    assert lines[1].startswith("| 1 | beta | 0.7500 | 0.7500 |") and "± " not in proc.stdout
+    assert lines[3].startswith("| 3 | gamma | — | — |") and "2 task columns not shown: --wide" in proc.stdout
+    wide = run_cli("leaderboard", str(path), "--format", "md", "--wide", "--db", str(store.path)).stdout
+    lines = [line for line in wide.splitlines() if line.startswith("| ")]
+    assert len(lines[0].split(" | ")) == 7 and lines[1].startswith("| 1 | beta | 0.7500 |") and "± " in lines[1]
+    assert "not shown" not in wide
     proc = run_cli("leaderboard", str(path), "--format", "csv", "--db", str(store.path))
     records = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert [r["model"] for r in records] == ["beta", "alpha", "gamma"]
@@ -225,3 +230,69 @@ def test_the_site_is_swapped_atomically_and_stale_builds_are_removed(store, tmp_
     build_site(table, store, out)
     assert out.resolve() != first and not first.exists()
     assert [p.name for p in tmp_path.glob(".site.*")] == [out.resolve().name]
+
+
+def test_limited_cells_are_marked_in_every_view_and_their_rows_rank_after_complete_ones(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [SyntheticRun("full", "finance_sentiment", {"acc": [1, 0, 0, 0]}),
+                       SyntheticRun("full", "finance_headline", {"acc": [1, 0, 0, 0]}),
+                       SyntheticRun("quick", "finance_sentiment", {"acc": [1, 1]}, limit=2),  # higher, but limited
+                       SyntheticRun("quick", "finance_headline", {"acc": [1, 1, 1, 1]})])
+    args = ("leaderboard", str(_write(tmp_path, GOOD)), "--db", str(store.path))
+    records = cli_json(*args, "--format", "json")
+    assert [(r["rank"], r["model"], r["complete"]) for r in records] == [(1, "full", True), (2, "quick", False)]
+    quick = records[1]
+    assert (quick["finance_sentiment/acc:n"], quick["finance_sentiment/acc:complete"]) == (2, False)
+    assert (quick["finance_headline/acc:n"], quick["finance_headline/acc:complete"]) == (4, True)
+    assert quick["score"] > records[0]["score"]  # ranked after all the same
+    md = run_cli(*args, "--format", "md", "--wide").stdout
+    full_line, quick_line = [line for line in md.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "limited" not in full_line and "(n=4)" in full_line
+    assert "(n=2, limited)" in quick_line and "(n=4)" in quick_line
+    assert "not comparable with full runs" in md
+    rows = list(csv.DictReader(io.StringIO(run_cli(*args, "--format", "csv").stdout)))
+    assert [(r["model"], r["complete"], r["finance_sentiment/acc:complete"]) for r in rows] == [
+        ("full", "True", "True"), ("quick", "False", "False")]
+    assert run_cli(*args, "--out", str(tmp_path / "site")).returncode == 0
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert index.count('class="num limited"') == 1 and 'id="limited-note"' in index and "n=2" in index
+    assert index.index(">full<") < index.index(">quick<")
+
+
+def test_a_board_of_complete_runs_has_no_limited_marks(store, tmp_path):
+    md = run_cli("leaderboard", str(_write(tmp_path, GOOD)), "--format", "md", "--wide", "--db",
+                 str(store.path)).stdout
+    assert "limited" not in md and "(n=4)" in md
+    assert all(r["complete"] for r in cli_json("leaderboard", str(_write(tmp_path, GOOD)), "--format", "json",
+                                                "--db", str(store.path)))
+
+
+def test_throughput_charts_plot_measured_runs_only(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [SyntheticRun(model, task, {"acc": [1, 0]}, samples_per_s=10.0, cached=model == "replayed")
+                       for model in ("measured", "replayed") for task in ("finance_sentiment", "finance_headline")])
+    board = GOOD + "plots:\n  - {title: Finance against speed, y: finance, x: samples_per_s}\n"
+    table = build_table(load_leaderboard(str(_write(tmp_path, board))), store)
+    speeds = {row.model: row.samples_per_s for row in table.rows}
+    assert speeds == {"measured": pytest.approx(10.0), "replayed": None}
+    out = tmp_path / "site"
+    assert run_cli("leaderboard", str(_write(tmp_path, board)), "--out", str(out), "--db",
+                   str(store.path)).returncode == 0
+    chart = (out / "index.html").read_text().split("Finance against speed", 1)[1]
+    assert "<title>measured: " in chart and "replayed" not in chart.split("</svg>")[0]
+
+
+def test_the_group_view_marks_groups_with_limited_cells_and_wide_needs_md(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    write_runs(store, [SyntheticRun("full", "finance_sentiment", {"acc": [1, 0, 0, 0]}),
+                       SyntheticRun("full", "finance_headline", {"acc": [1, 0, 0, 0]}),
+                       SyntheticRun("quick", "finance_sentiment", {"acc": [1, 1]}, limit=2),
+                       SyntheticRun("quick", "finance_headline", {"acc": [1, 1, 1, 1]})])
+    args = ("leaderboard", str(_write(tmp_path, GOOD)), "--db", str(store.path))
+    md = run_cli(*args).stdout  # md is the default without --out
+    rows = {line.split(" | ")[1]: line for line in md.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")}
+    assert "(limited)" in rows["quick"] and "limited" not in rows["full"] and "(n=" not in md
+    for extra in (["--format", "csv"], ["--format", "json"], ["--out", str(tmp_path / "site")]):
+        proc = run_cli(*args, "--wide", *extra)
+        assert proc.returncode == 2 and "--wide shows every task column" in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1 and not (tmp_path / "site").exists()

@@ -30,6 +30,21 @@ def test_topk_matches_an_independent_numpy_ranking(classes):
         assert hits[5].all()  # k is capped at the number of classes, as in timm
 
 
+@pytest.mark.parametrize("classes", [5, 10, 1000])
+def test_topk_means_agree_with_torchmetrics_micro_accuracy(classes):
+    """torchmetrics agrees where it applies (k at most the classes, micro average); the harness keeps timm's
+    per-sample outcomes, which the gate's paired tests need (tests/unit/test_dependencies.py says why)."""
+    from torchmetrics.classification import MulticlassAccuracy
+
+    generator = torch.Generator().manual_seed(classes)
+    logits, targets = torch.randn(256, classes, generator=generator), torch.randint(0, classes, (256,),
+                                                                                  generator=generator)
+    hits = topk_correct(logits, targets)
+    for k in (1, 5):
+        expected = MulticlassAccuracy(num_classes=classes, top_k=k, average="micro")(logits, targets)
+        assert hits[k].float().mean().item() == pytest.approx(expected.item())
+
+
 def test_label_maps_send_each_class_to_one_model_output():
     data = ImageSet("x", [], [], ["cat", "dog"], [])
     id2label = {0: "tabby", 1: "beagle", 2: "tench"}
