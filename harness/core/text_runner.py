@@ -18,6 +18,8 @@ def run_text(plan: Plan, store: Store) -> list[RunResult]:
     log = request.log
     if not request.quiet:
         log(f"model {request.model} -> {plan.fingerprint}; backend: {plan.backend} ({plan.reason})")
+    if request.batch_size == "auto" and not isinstance(plan.work.choice.batch_size, str):
+        log(f"--batch-size auto: {plan.work.choice.batch_size} ({plan.engine['device']}, {plan.backend})")
     results = [finished_result(store, task.run_id) for task in plan.tasks if task.action == "reuse"]
     for task in plan.tasks:
         if task.action == "reuse":

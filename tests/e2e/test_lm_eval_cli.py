@@ -41,6 +41,8 @@ RUNS = [
 def test_lm_eval_command_lines_run(db, line, settings, tiny_pythia_path):
     proc = run_cli(*shlex.split(line), "--db", str(db))
     assert proc.returncode == 0, proc.stderr
+    if "--batch_size auto" in line:
+        assert "--batch-size auto: 16 (cpu, transformers)" in proc.stderr
     runs = Store(db).list_runs()
     tasks = [t for part in shlex.split(line)[shlex.split(line).index("--tasks") + 1:] if not part.startswith("-")
              for t in part.split(",")][:2]
@@ -62,7 +64,8 @@ path, tasks_dir, out = sys.argv[1:]
 tracker = EvaluationTracker(output_path=out)
 results = lm_eval.simple_evaluate(model="hf", model_args={"pretrained": path, "dtype": "float32"},
                                   tasks=["finance_sentiment"], limit=8.0, batch_size="4", device="cpu",
-                                  log_samples=True, evaluation_tracker=tracker, fewshot_as_multiturn=None, gen_kwargs={},
+                                  log_samples=True, evaluation_tracker=tracker, fewshot_as_multiturn=None,
+                                  gen_kwargs={},
                                   task_manager=TaskManager(include_path=tasks_dir, include_defaults=False))
 samples = results.pop("samples")
 tracker.save_results_aggregated(results=results, samples=samples)

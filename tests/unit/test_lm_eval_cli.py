@@ -37,7 +37,8 @@ DOCUMENTED = [
      {"model": "gpt2", "dtype": "float32", "apply_chat_template": False}),
     ("run --model vllm --model_args pretrained=EleutherAI/gpt-j-6B --tasks arc_easy arc_challenge --num_fewshot 5",
      {"backend": "vllm", "task": ["arc_easy", "arc_challenge"], "num_fewshot": 5}),
-    ("""run --model hf --model_args pretrained=gpt2 --tasks lambada --gen_kwargs temperature=0.8 top_p=0.95 'stop=["\\n\\n"]'""",
+    ("run --model hf --model_args pretrained=gpt2 --tasks lambada --gen_kwargs temperature=0.8 top_p=0.95 "
+     """'stop=["\\n\\n"]'""",
      {"gen_kwargs": {"temperature": 0.8, "top_p": 0.95, "stop": ["\n\n"]}}),
     ("run --model hf --model_args pretrained=gpt2 --tasks hellaswag", {"model": "gpt2"}),
     ("--model hf --model_args pretrained=EleutherAI/pythia-160m,dtype=float32 --tasks hellaswag",
