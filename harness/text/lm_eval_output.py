@@ -111,7 +111,7 @@ def write(output_path: str, tasks: dict[str, Any], groups: dict[str, Any], score
     tracker.save_results_aggregated(results=results, samples=samples)
     for name in results["configs"] if log_samples else []:
         tracker.save_results_samples(task_name=name, samples=samples[name])
-    return _written(output_path, config.model_name_sanitized, tracker.date_id, before)
+    return _written(output_path, config.model_name_sanitized, getattr(tracker, "date_id", None), before)
 
 
 def _config(run: RunDescription, bootstrap_iters: int) -> dict[str, Any]:
@@ -150,12 +150,12 @@ def _tokenizer_info(run: RunDescription) -> dict[str, Any]:
             "eot_token_id": tokenizer.eos_token_id, "max_length": run.settings.get("max_length")}
 
 
-def _written(output_path: str, model_folder: str, date_id: str, before: float) -> list[Path]:
+def _written(output_path: str, model_folder: str, date_id: str | None, before: float) -> list[Path]:
     """The files lm-eval's tracker wrote (it logs a failure instead of raising: here it is an error)."""
     path = Path(output_path)
     folder = path.parent if path.suffix == ".json" else path / model_folder
     written = sorted(p for p in folder.glob(f"*{date_id}*") if p.stat().st_mtime >= before - 1) \
-        if folder.is_dir() else []
+        if folder.is_dir() and date_id else []
     if not any(p.suffix == ".json" for p in written):
         raise HarnessError(f"could not write lm-eval's results file under {folder}; check that it is writable")
     return written
