@@ -186,10 +186,35 @@ class TransformersBackend:
             else:
                 groups[tuple(ctx)].append((pos, cont))
         yield from self._batched(plain)
-        yield from self._shared(sorted(groups.items(), key=lambda item: (-len(item[0]), item[0])))
+        from harness.backends.shared_context import packs
+
+        if packs(self.model):
+            yield from self._packed(list(groups.items()))
+        else:
+            yield from self._shared(sorted(groups.items(), key=lambda item: (-len(item[0]), item[0])))
+
+    def _packed(self, groups: list) -> Iterator[BatchResult]:
+        """Batches of ``batch_size`` contexts, longest rows first, each context with all of its continuations in
+        one row; a batch whose contexts each have one continuation takes the per-pair path (nothing to share)."""
+        from harness.backends.shared_context import score_packed
+
+        def row_length(group: tuple) -> int:
+            ctx, conts = group
+            return len(ctx) + sum(len(cont) - 1 for _, cont in conts)
+
+        groups = sorted(groups, key=lambda group: (-row_length(group), group[0]))
+        for start in range(0, len(groups), self.batch_size):
+            batch = groups[start: start + self.batch_size]
+            if all(len(conts) == 1 for _, conts in batch):
+                pairs = [(list(ctx), cont) for ctx, conts in batch for _, cont in conts]
+                yield [pos for _, conts in batch for pos, _ in conts], self._score_tokens(pairs)
+                continue
+            scored = score_packed(self.model, batch, self.device)
+            yield [pos for pos, _, _ in scored], [(ll, greedy) for _, ll, greedy in scored]
 
     def _shared(self, groups: list) -> Iterator[BatchResult]:
-        """Batches of whole groups holding about ``batch_size`` continuations each."""
+        """Batches of whole groups holding about ``batch_size`` continuations each (models ``score_packed``
+        cannot run)."""
         from harness.backends.shared_context import score_groups
 
         start = 0

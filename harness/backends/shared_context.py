@@ -1,11 +1,12 @@
-"""Shared-context scoring: run each context once, then score all of its continuations.
+"""Shared-context scoring: run each context once, and score all of its continuations.
 
-lm-eval's ``hf`` model runs ``context + continuation`` once per answer choice. Here
-a batch of distinct contexts is run once (left-padded, with explicit positions)
-and its KV cache is gathered row by row, so that every continuation of a context
-reuses it; only the continuation tokens are run a second time. Log-softmax is
-taken only at the scored positions. The first continuation token is scored from
-the context's last position, exactly where lm-eval scores it.
+lm-eval's ``hf`` model runs ``context + continuation`` once per answer choice. Here a context and all of its
+continuations run as one row in one forward pass (``score_packed``): the continuations follow the context, each
+continuation's tokens attend to the context and to its own earlier tokens only (a block attention mask), and
+each takes the positions it would have right after the context. Log-softmax is taken only at the scored
+positions. The first continuation token is scored from the context's last position, exactly where lm-eval scores
+it. Models whose attention cannot take such a mask (flash attention, layers mixing full and sliding attention)
+use ``score_groups``: the contexts run once and their KV cache is gathered for the continuations.
 """
 
 from __future__ import annotations
@@ -95,3 +96,71 @@ def score_groups(model: torch.nn.Module, groups: Sequence[Group], device: str) -
         misses.index_add_(0, row_idx, (~token_greedy).long())
         greedy &= misses == 0
     return [(pos, float(total), bool(g)) for (_, pos, _), total, g in zip(rows, totals.tolist(), greedy.tolist())]
+
+
+def packs(model: torch.nn.Module) -> bool:
+    """Whether ``score_packed`` can run this model: its attention takes a custom 4D mask, and every layer uses
+    the same kind of attention (full, or sliding with one window)."""
+    config = model.config
+    kinds = set(getattr(config, "layer_types", None) or [])
+    return config._attn_implementation in ("sdpa", "eager") and len(kinds) <= 1
+
+
+def _block_mask(segments: torch.Tensor, positions: torch.Tensor, window: int | None,
+                dtype: torch.dtype) -> torch.Tensor:
+    """Additive (batch, 1, query, key) mask: a token sees earlier context tokens and earlier tokens of its own
+    continuation (segment); padding (segment -1) is seen by nothing and sees itself only."""
+    width = segments.shape[1]
+    order = torch.arange(width, device=segments.device)
+    q_seg, k_seg = segments[:, :, None], segments[:, None, :]
+    allowed = ((k_seg == 0) | (k_seg == q_seg)) & (k_seg >= 0) & (order[None, None, :] <= order[None, :, None])
+    if window is not None:
+        allowed &= (positions[:, :, None] - positions[:, None, :]) < window
+    allowed |= torch.eye(width, dtype=torch.bool, device=segments.device)[None] & (q_seg < 0)
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=segments.device)
+    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None]
+
+
+def _packed_rows(groups: Sequence[Group]) -> tuple[list[tuple[list[int], list[int], list[int]]], list[tuple]]:
+    """Per group one row (tokens, positions, segment ids), and per scored token (row, index, target, request)."""
+    rows, scored = [], []
+    for g, (ctx, conts) in enumerate(groups):
+        tokens, positions, segments = list(ctx), list(range(len(ctx))), [0] * len(ctx)
+        for i, (request, cont) in enumerate(conts, 1):
+            start, body = len(tokens), cont[:-1]
+            tokens += body
+            positions += range(len(ctx), len(ctx) + len(body))
+            segments += [i] * len(body)
+            queries = [len(ctx) - 1, *range(start, start + len(body))]
+            scored += [(g, q, target, request) for q, target in zip(queries, cont)]
+        rows.append((tokens, positions, segments))
+    return rows, scored
+
+
+@torch.inference_mode()
+def score_packed(model: torch.nn.Module, groups: Sequence[Group], device: str) -> list[tuple[int, float, bool]]:
+    """Score every continuation of every group, one row per group; returns (position, log-likelihood,
+    is_greedy) per request."""
+    rows, scored = _packed_rows(groups)
+    width = max(len(tokens) for tokens, _, _ in rows)
+    ids = torch.zeros((len(rows), width), dtype=torch.long)
+    positions = torch.zeros((len(rows), width), dtype=torch.long)
+    segments = torch.full((len(rows), width), -1, dtype=torch.long)
+    for r, (tokens, pos, seg) in enumerate(rows):
+        ids[r, : len(tokens)] = torch.tensor(tokens)
+        positions[r, : len(tokens)] = torch.tensor(pos)
+        segments[r, : len(tokens)] = torch.tensor(seg)
+    ids, positions, segments = ids.to(device), positions.to(device), segments.to(device)
+    mask = _block_mask(segments, positions, getattr(model.config, "sliding_window", None), model.dtype)
+    row_idx = torch.tensor([r for r, _, _, _ in scored], device=device)
+    query_idx = torch.tensor([q for _, q, _, _ in scored], device=device)
+    logits = logits_at(model, row_idx, query_idx, input_ids=ids, attention_mask=mask, position_ids=positions,
+                       use_cache=False)
+    token_lp, token_greedy = token_scores(logits, torch.tensor([t for _, _, t, _ in scored], device=device))
+    requests = [request for _, conts in groups for request, _ in conts]
+    slot = {request: i for i, request in enumerate(requests)}
+    which = torch.tensor([slot[request] for _, _, _, request in scored], device=device)
+    totals = torch.zeros(len(requests), dtype=torch.float64, device=device).index_add_(0, which, token_lp)
+    misses = torch.zeros(len(requests), dtype=torch.long, device=device).index_add_(0, which, (~token_greedy).long())
+    return [(request, float(total), bool(miss == 0))
+            for request, total, miss in zip(requests, totals.tolist(), misses.tolist())]
