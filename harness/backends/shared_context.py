@@ -52,8 +52,9 @@ def logits_at(model: torch.nn.Module, rows: torch.Tensor, positions: torch.Tenso
     """Logits at the given (row, position) pairs only: the vocabulary projection skips padding."""
     if not _plain_head(model):
         return model(**inputs).logits[rows, positions]
-    hidden = model.base_model(**inputs).last_hidden_state
-    return model.get_output_embeddings()(hidden[rows, positions])
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft model wraps it
+    hidden = inner.base_model(**inputs).last_hidden_state
+    return inner.get_output_embeddings()(hidden[rows, positions])
 
 
 @torch.inference_mode()
