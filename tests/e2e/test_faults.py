@@ -102,13 +102,17 @@ def test_sixteen_writers_and_four_readers_on_one_store_all_land(tmp_path, tiny_p
                                         "--no-cache", "--quiet", "--tag", f"w{i}", "--db", str(db)),
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                for i in range(16)]
+    errors = []
     for writer in writers:
         _, err = writer.communicate(timeout=600)
         assert writer.returncode == 0, err
+        errors.append(err)
     done.touch()
     for reader in readers:
         out, err = reader.communicate(timeout=120)
         assert reader.returncode == 0 and int(out) > 0, err
     runs = Store(db).list_runs()
-    assert len(runs) == 16 and {r["status"] for r in runs} == {"finished"}
+    unfinished = [{k: r[k] for k in ("run_id", "status", "pid", "started_at", "heartbeat_at", "finished_at", "error")}
+                  for r in runs if r["status"] != "finished"]
+    assert len(runs) == 16 and not unfinished, (unfinished, [e[-300:] for e in errors])
     assert all(Store(db).count("samples", r["run_id"]) == 3 for r in runs)
