@@ -558,7 +558,7 @@ def _terminate(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``harness`` console script."""
     parser = build_parser()
-    argv = lm_eval_cli.bare_run(sys.argv[1:] if argv is None else list(argv), set(parser.commands))
+    argv = lm_eval_cli.bare_run(sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:

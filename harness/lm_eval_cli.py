@@ -114,10 +114,10 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
                                **flag.kwargs)
 
 
-def bare_run(argv: list[str], commands: set[str]) -> list[str]:
-    """``harness --model ... --tasks ...`` is ``harness run ...``, as ``lm_eval`` inserts ``run``."""
-    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version") and \
-            not commands & set(argv):
+def bare_run(argv: list[str]) -> list[str]:
+    """``harness --model ... --tasks ...`` is ``harness run ...``, as ``lm_eval`` inserts ``run``: a command line
+    that starts with a flag other than ``--help`` and ``--version`` names no command (commands come first)."""
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         return ["run", *argv]
     return argv
 

@@ -68,7 +68,7 @@ DOCUMENTED = [
 def lm_eval_command(line: str):
     """``harness LINE`` parsed and folded as ``harness`` does it: (namespace, notes)."""
     parser = build_parser()
-    args = parser.parse_args(lm_eval_cli.bare_run(shlex.split(line), set(parser.commands)))
+    args = parser.parse_args(lm_eval_cli.bare_run(shlex.split(line)))
     return args, lm_eval_cli.fold(args, args.run_parser)
 
 
