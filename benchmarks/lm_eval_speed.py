@@ -709,7 +709,7 @@ def mc_table(workload: Workload, rows: list[dict]) -> None:
     lines = []
     for r in rows:
         if "error" in r and "shared_s" not in r:
-            lines.append([r["shape"], r["error"][:60]] + [""] * (len(headers) - 2))
+            lines.append(_error_line(r, headers))
             continue
         lines.append([r["shape"], cell(r["context_tokens"], ".0f"), cell(r["continuation_tokens"], ".1f"),
                       f"{r['lm_eval_passes']}/{r['requests']}", cell(r["ideal_speedup"], ".2f", "x"),
@@ -723,6 +723,11 @@ def mc_table(workload: Workload, rows: list[dict]) -> None:
                 "mismatches m, near-ties t)", headers, lines)
 
 
+def _error_line(row: dict, headers: list[str]) -> list[str]:
+    """A table line for a cell that failed: the shape and the error."""
+    return [row["shape"], row["error"][:60]] + [""] * (len(headers) - 2)
+
+
 def _pct(fraction: float | None) -> float | None:
     return None if fraction is None else 100 * fraction
 
@@ -733,7 +738,7 @@ def gen_table(workload: Workload, rows: list[dict]) -> None:
     lines = []
     for r in rows:
         if "error" in r and "harness_s" not in r:
-            lines.append([r["shape"], r["error"][:60]] + [""] * (len(headers) - 2))
+            lines.append(_error_line(r, headers))
             continue
         n, p = r["lengths"], r.get("parity")
         lines.append([r["shape"], cell(r["context_tokens"], ".0f"),

@@ -100,10 +100,11 @@ def _write_lm_eval_output(plan: Plan, pending: list[TaskPlan], tasks: dict[str, 
 
     request, choice = plan.request, plan.work.choice
     tokenizer = getattr(engine, "tokenizer", None)
-    if tokenizer is None and choice.resolved.path:
-        from transformers import AutoTokenizer
+    if tokenizer is None:  # re-scored from stored outputs: the tokenizer files alone
+        from harness.core.identity import PromptFormatter
 
-        tokenizer = AutoTokenizer.from_pretrained(choice.resolved.path)
+        tokenizer = PromptFormatter(plan.model, choice.resolved.path, plan.backend,
+                                    bool(choice.model_args.get("trust_remote_code"))).tokenizer
     model = getattr(engine, "model", None)
     run = lm_eval_output.RunDescription(
         model=plan.model, backend=plan.backend, model_args=choice.model_args, settings=pending[0].settings,

@@ -4,6 +4,7 @@ wrong and what to do, exit 2, no traceback, and nothing written to the store."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import shutil
 import time
 
@@ -42,6 +43,10 @@ BAD_RUNS = [
     (["--include-path", "/no/such/folder"], "--include-path /no/such/folder is not a folder"),
     (["--dry-run", "--limit", "0"], "--limit 0 must be positive"),
     (["--dry-run", "--model-args", "colour=red"], "unknown key(s) colour for the transformers backend"),
+    (["--batch-size", "lots"], "--batch-size 'lots': give a number of requests, or auto"),
+    (["--max-batch-size", "0"], "--max-batch-size 0 must be at least 1"),
+    (["--output-path", str(Path(__file__))], "is a file; give a folder (or a name ending in .json)"),
+    (["--log-samples"], "--log-samples writes lm-eval's samples files beside its results: add --output-path DIR"),
 ]
 
 
