@@ -1,14 +1,20 @@
-"""Short-lived DuckDB connections that wait for the file lock.
+"""Short-lived DuckDB connections that take turns with other processes and threads.
 
-DuckDB lets one process at a time open a file for writing, so every command
-holds its connection only for one short transaction and retries while another
-process holds the lock.
+Every command holds its connection only for one short transaction. DuckDB's own
+file lock does not cover a connection's whole life: a closing process deletes
+its write-ahead log after releasing the lock, which can drop the next writer's
+rows; and that lock belongs to the process, so it cannot keep two threads (a run
+and its heartbeat) apart, while DuckDB refuses a read-only and a writable
+connection to one file at once within a process. So a connection is held under
+an advisory lock on the store file (shared for reading, exclusive for writing)
+from before it opens until after it has closed, and under a lock of this process.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +27,8 @@ if TYPE_CHECKING:
     import duckdb
 
 DEFAULT_LOCK_TIMEOUT_S = 60.0
+_THIS_PROCESS = threading.RLock()  # held for a connection's whole life; re-entrant for nested connections
+_held: list[Path] = []  # the stores this process holds a turn on (the outermost connection took it)
 
 
 def lock_timeout() -> float:
@@ -72,24 +80,93 @@ class _Creation:
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False, timeout: float | None = None) -> Iterator["duckdb.DuckDBPyConnection"]:
-    """Open ``path``, waiting up to ``timeout`` seconds for another process's lock; always closes."""
-    import duckdb
-
+    """Open ``path``, waiting up to ``timeout`` seconds for other processes and this process's other threads to
+    finish with it; always closes."""
     timeout = lock_timeout() if timeout is None else timeout
     deadline = time.monotonic() + timeout
+    with _THIS_PROCESS:
+        if not read_only and not path.exists():
+            _create(path)
+        with _turn(path, read_only, deadline, timeout):
+            conn = _open(path, read_only, deadline, timeout)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+
+@contextmanager
+def _turn(path: Path, read_only: bool, deadline: float, timeout: float) -> Iterator[None]:
+    """Hold an advisory lock on the store file (``flock``, separate from DuckDB's own) until the connection has
+    closed. A nested connection of the same thread rides on the outer one's turn: opening a second descriptor and
+    closing it would drop DuckDB's lock, which belongs to the process."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: DuckDB's own lock is all there is
+        yield
+        return
+    if path in _held or not path.exists():
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if read_only else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked(path, timeout) from None
+                time.sleep(0.02 + random.random() * 0.08)
+        _held.append(path)
+        try:
+            yield
+        finally:
+            _held.remove(path)
+    finally:
+        os.close(fd)  # releases the flock; DuckDB's connection is closed by now
+
+
+def _locked(path: Path, timeout: float) -> HarnessError:
+    return HarnessError(f"store {path} stayed locked by another process for {timeout:g}s; wait for it to finish, "
+                        "raise HARNESS_DB_TIMEOUT, or use another --db")
+
+
+def _create(path: Path) -> None:
+    """Put an empty DuckDB database at ``path`` unless another process already has. DuckDB creates a new file by
+    opening it truncated before it takes the lock, which would wipe a store that a concurrent process has just
+    created and begun to write; so the database is built beside it and hard-linked into place, which never
+    replaces a file. Where hard links are not supported, DuckDB creates the file itself."""
+    import duckdb
+
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{random.randrange(1 << 30):08x}.new")
+    try:
+        duckdb.connect(str(staging)).close()
+        os.link(staging, path)
+    except FileExistsError:
+        pass  # another process created it first
+    except (OSError, duckdb.Error):
+        return  # no hard links here (or no room): let DuckDB create the file
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _open(path: Path, read_only: bool, deadline: float, timeout: float) -> "duckdb.DuckDBPyConnection":
+    """DuckDB's connection, retrying while its lock is held (by a program that is not the harness) or while another
+    process writes a new store's header."""
+    import duckdb
+
     creation = _Creation(path)
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=read_only)
-            break
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             message = str(exc)
             if "lock" in message.lower():
                 if time.monotonic() < deadline:
                     time.sleep(0.02 + random.random() * 0.08)
                     continue
-                raise HarnessError(f"store {path} stayed locked by another process for {timeout:g}s; wait for it "
-                                   "to finish, raise HARNESS_DB_TIMEOUT, or use another --db") from exc
+                raise _locked(path, timeout) from exc
             if "not a valid DuckDB database" in message:
                 if creation.ongoing() and time.monotonic() < deadline:  # another process is writing its header
                     time.sleep(0.02 + random.random() * 0.08)
@@ -97,7 +174,3 @@ def connect(path: Path, *, read_only: bool = False, timeout: float | None = None
                 raise HarnessError(f"{path} is not a DuckDB database; point --db (or HARNESS_DB) at a .duckdb "
                                    "store or a new file") from exc
             raise HarnessError(f"cannot open store {path}: {message.splitlines()[0]}") from exc
-    try:
-        yield conn
-    finally:
-        conn.close()

@@ -40,11 +40,10 @@ class RunRecorder:
             self.flush()
 
     def flush(self) -> None:
-        """Write everything buffered in one transaction."""
+        """Write everything buffered in one transaction; what a failed write held stays for the next one."""
         with self._lock:
-            requests, samples = self._requests, self._samples
+            self.store.append(self._requests, self._samples, list(self.run_ids.values()))
             self._requests, self._samples = [], []
-            self.store.append(requests, samples, list(self.run_ids.values()))
             self._last_flush = time.monotonic()
 
     def _beat(self, every_s: float) -> None:

@@ -117,3 +117,92 @@ def test_a_store_whose_header_is_being_written_is_waited_for(tmp_path):
         with connect(text, timeout=5):
             pass
     assert time.monotonic() - started < 2  # a foreign file fails at once
+
+
+def test_threads_of_one_process_take_turns_with_the_store(db):
+    """A run's heartbeat writes while the run reads: DuckDB refuses a read-only and a writable connection to one
+    file at once within a process, so connections from two threads must not overlap."""
+    import threading
+
+    from harness.store.connection import connect
+
+    Store(db).ensure_ready()
+    errors: list[BaseException] = []
+
+    def work(read_only: bool) -> None:
+        for i in range(40):
+            try:
+                with connect(db, read_only=read_only) as conn:
+                    if read_only:
+                        conn.execute("SELECT count(*) FROM runs").fetchall()
+                    else:
+                        conn.execute("INSERT INTO tags VALUES (?, ?, now())", [f"t{i}", "r"])
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(read_only,)) for read_only in (False, True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:3]
+    with connect(db, read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 40
+
+
+def test_rows_of_a_failed_flush_are_kept_for_the_next_one(db, monkeypatch):
+    """The heartbeat's write can fail (the store stayed locked); its rows are written by the next flush."""
+    from harness.store.recorder import RunRecorder
+
+    Store(db).ensure_ready()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('locked', flush=True); time.sleep(3)", str(db)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    monkeypatch.setenv("HARNESS_DB_TIMEOUT", "0.3")
+    recorder = RunRecorder(Store(db), {"t": "run-1"}, flush_every_s=3600)
+    recorder.on_batch({}, {"t": [{"doc_id": i, "output_type": "loglikelihood"} for i in range(5)]})
+    with pytest.raises(HarnessError, match="stayed locked"):
+        recorder.flush()
+    holder.wait(timeout=30)
+    recorder.close()
+    assert Store(db).count("samples", "run-1") == 5
+
+
+TRY_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    fcntl.flock(fd, (fcntl.LOCK_SH if sys.argv[2] == "shared" else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    print("free")
+except BlockingIOError:
+    print("held")
+"""
+
+
+def _other_process_finds(db, mode: str) -> str:
+    return subprocess.run([sys.executable, "-c", TRY_LOCK, str(db), mode], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_a_connection_holds_its_turn_on_the_store_file_until_it_has_closed(db):
+    """DuckDB releases its own lock before it deletes its write-ahead log; the store's turn covers the whole
+    connection, exclusive for writing and shared for reading."""
+    from harness.store.connection import connect
+
+    Store(db).ensure_ready()
+    with connect(db):
+        assert _other_process_finds(db, "shared") == "held"
+    with connect(db, read_only=True):
+        assert _other_process_finds(db, "shared") == "free"
+        assert _other_process_finds(db, "exclusive") == "held"
+    assert _other_process_finds(db, "exclusive") == "free"
+
+
+def test_creating_a_store_never_replaces_one_another_process_created(db):
+    from harness.store.connection import _create
+
+    Store(db).ensure_ready()
+    Store(db).create_runs([_run_row("kept")])
+    _create(db)  # as a process that saw no file a moment ago
+    assert Store(db).get_run("kept")["run"]["run_id"] == "kept"
+    assert [p.name for p in db.parent.iterdir() if p.name.startswith(".")] == []  # no staging file left
