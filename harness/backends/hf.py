@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from harness.backends import greedy
 from harness.backends.base import Arg, BatchResult, GenerationRequest, LoglikelihoodRequest, check_args
 from harness.backends.rolling import rolling_loglikelihoods
 from harness.backends.tokenization import LmEvalTokenization
@@ -242,17 +243,48 @@ class TransformersBackend:
             kwargs = normalize_gen_kwargs(requests[positions[0]][1], 256)
             until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)
             max_gen = kwargs.pop("max_gen_toks")
+            kwargs["temperature"] = kwargs.get("temperature", 0.0)
+            if kwargs.get("do_sample") is False and kwargs["temperature"] == 0.0:
+                kwargs.pop("temperature")
             order = sorted(positions, key=lambda p: (-len(self.tokens.tok_encode(requests[p][0])), requests[p][0]))
+            contexts = [requests[p][0] for p in order]
+            if greedy.applies(self.model, kwargs):
+                for done, texts in self._greedy(contexts, until, max_gen):
+                    yield [order[i] for i in done], texts
+                continue
             for start in range(0, len(order), self.batch_size):
-                chunk = order[start: start + self.batch_size]
-                texts = self._generate([requests[p][0] for p in chunk], until, max_gen, dict(kwargs))
-                yield chunk, texts
+                chunk = slice(start, start + self.batch_size)
+                yield order[chunk], self._generate(contexts[chunk], until, max_gen, dict(kwargs))
+
+    def _greedy(self, contexts: list[str], until: list[str], max_gen: int) -> Iterator[tuple[list[int], list[str]]]:
+        """Greedy texts of ``contexts`` as rows finish (see ``greedy``): their indices and texts."""
+        eos = greedy.eos_ids(self.model, self.tokenizer)
+        rows = [greedy.RowText(self.tokenizer, until, eos, max_gen) for _ in contexts]
+        decoder = greedy.Decoder(self.model, lambda texts: self._left_padded(texts, max_gen), self.batch_size,
+                                 self.device)
+        for done in decoder.run(contexts, rows):
+            yield done, [self._text(rows[i].tokens, until) for i in done]
 
     @torch.inference_mode()
     def _generate(self, contexts: list[str], until: list[str], max_gen: int, kwargs: dict) -> list[str]:
-        from lm_eval.models.utils import postprocess_generated_text
+        """transformers' ``generate`` on one batch with lm-eval's stop criteria (sampling, penalties, beams)."""
         from lm_eval.models.utils_hf import stop_sequences_criteria
 
+        ids, mask = self._left_padded(contexts, max_gen)
+        stopping = stop_sequences_criteria(self.tokenizer, until, ids.shape[1], ids.shape[0])
+        out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                  max_length=ids.shape[1] + max_gen, stopping_criteria=stopping,
+                                  pad_token_id=self.tokenizer.pad_token_id, use_cache=True, **kwargs)
+        return [self._text(row[ids.shape[1]:], until) for row in out.tolist()]
+
+    def _text(self, tokens: list[int], until: list[str]) -> str:
+        from lm_eval.models.utils import postprocess_generated_text
+
+        return postprocess_generated_text(generation=self.tokenizer.decode(tokens, skip_special_tokens=True),
+                                          stop=until, think_end_token=None)
+
+    def _left_padded(self, contexts: list[str], max_gen: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids and attention mask of the prompts, padded on the left and cut to leave ``max_gen`` tokens."""
         max_ctx = self.max_length - max_gen
         if max_ctx <= 0:
             raise HarnessError(f"max_gen_toks {max_gen} leaves no room for the prompt in {self.max_length} tokens")
@@ -265,19 +297,7 @@ class TransformersBackend:
             {"add_special_tokens": bool(self.tokens.add_bos_token)} if self.tokens.add_bos_token is not None else {})
         enc = self.tokenizer(contexts, padding="longest", return_tensors="pt", **special)
         self.tokenizer.padding_side = old_side
-        ids, mask = enc["input_ids"][:, -max_ctx:], enc["attention_mask"][:, -max_ctx:]
-        kwargs["temperature"] = kwargs.get("temperature", 0.0)
-        if kwargs.get("do_sample") is False and kwargs["temperature"] == 0.0:
-            kwargs.pop("temperature")
-        stopping = stop_sequences_criteria(self.tokenizer, until, ids.shape[1], ids.shape[0])
-        out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                  max_length=ids.shape[1] + max_gen, stopping_criteria=stopping,
-                                  pad_token_id=self.tokenizer.pad_token_id, use_cache=True, **kwargs)
-        texts = []
-        for row in out.tolist():
-            text = self.tokenizer.decode(row[ids.shape[1]:], skip_special_tokens=True)
-            texts.append(postprocess_generated_text(generation=text, stop=until, think_end_token=None))
-        return texts
+        return enc["input_ids"][:, -max_ctx:], enc["attention_mask"][:, -max_ctx:]
 
     def close(self) -> None:
         self.model = None

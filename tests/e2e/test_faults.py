@@ -102,14 +102,17 @@ def test_sixteen_writers_and_four_readers_on_one_store_all_land(tmp_path, tiny_p
                                         "--no-cache", "--quiet", "--tag", f"w{i}", "--db", str(db)),
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                for i in range(16)]
-    errors = []
-    for writer in writers:
-        _, err = writer.communicate(timeout=600)
+    try:
+        errors = [writer.communicate(timeout=600)[1] for writer in writers]
+        done.touch()
+        reads = [reader.communicate(timeout=120) for reader in readers]
+    finally:  # a failure leaves no process behind
+        done.touch()
+        for process in writers + readers:
+            process.kill()
+    for writer, err in zip(writers, errors):
         assert writer.returncode == 0, err
-        errors.append(err)
-    done.touch()
-    for reader in readers:
-        out, err = reader.communicate(timeout=120)
+    for reader, (out, err) in zip(readers, reads):
         assert reader.returncode == 0 and int(out) > 0, err
     runs = Store(db).list_runs()
     unfinished = [{k: r[k] for k in ("run_id", "status", "pid", "started_at", "heartbeat_at", "finished_at", "error")}
