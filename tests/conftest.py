@@ -27,6 +27,20 @@ def pytest_configure(config: pytest.Config) -> None:
     })
 
 
+# With pytest-xdist (``-n 2 --dist loadgroup``) each module here runs whole on one worker: the vLLM ones share one
+# warm engine and no two engines start at once; the load and fault drills do not overlap each other.
+_ONE_WORKER = {"test_vllm_backend.py": "vllm", "test_adapters.py": "vllm", "test_hardening.py": "vllm",
+               "test_registry.py": "vllm", "test_faults.py": "drills", "test_concurrency.py": "drills"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.path.name in _ONE_WORKER:
+            item.add_marker(pytest.mark.xdist_group(_ONE_WORKER[item.path.name]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _release_warm_engines():
     """Stop the warm vLLM engine before the interpreter (and pytest's output capture) goes away."""

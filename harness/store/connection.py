@@ -86,7 +86,7 @@ def connect(path: Path, *, read_only: bool = False, timeout: float | None = None
     deadline = time.monotonic() + timeout
     with _THIS_PROCESS:
         if not read_only and not path.exists():
-            _create(path)
+            create_atomically(path)
         with _turn(path, read_only, deadline, timeout):
             conn = _open(path, read_only, deadline, timeout)
             try:
@@ -132,7 +132,7 @@ def _locked(path: Path, timeout: float) -> HarnessError:
                         "raise HARNESS_DB_TIMEOUT, or use another --db")
 
 
-def _create(path: Path) -> None:
+def create_atomically(path: Path) -> None:
     """Put an empty DuckDB database at ``path`` unless another process already has. DuckDB creates a new file by
     opening it truncated before it takes the lock, which would wipe a store that a concurrent process has just
     created and begun to write; so the database is built beside it and hard-linked into place, which never

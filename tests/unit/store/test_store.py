@@ -155,8 +155,8 @@ def test_rows_of_a_failed_flush_are_kept_for_the_next_one(db, monkeypatch):
     from harness.store.recorder import RunRecorder
 
     Store(db).ensure_ready()
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('locked', flush=True); time.sleep(3)", str(db)], stdout=subprocess.PIPE, text=True)
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(3)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     monkeypatch.setenv("HARNESS_DB_TIMEOUT", "0.3")
     recorder = RunRecorder(Store(db), {"t": "run-1"}, flush_every_s=3600)
@@ -199,10 +199,10 @@ def test_a_connection_holds_its_turn_on_the_store_file_until_it_has_closed(db):
 
 
 def test_creating_a_store_never_replaces_one_another_process_created(db):
-    from harness.store.connection import _create
+    from harness.store.connection import create_atomically
 
     Store(db).ensure_ready()
     Store(db).create_runs([_run_row("kept")])
-    _create(db)  # as a process that saw no file a moment ago
+    create_atomically(db)  # as a process that saw no file a moment ago
     assert Store(db).get_run("kept")["run"]["run_id"] == "kept"
     assert [p.name for p in db.parent.iterdir() if p.name.startswith(".")] == []  # no staging file left
