@@ -9,7 +9,8 @@ Used by ``lm_eval_speed.py`` for its whole-process figures; it is not meant to b
 counts. An import hook (installed before anything else is imported, so the import order is the program's own)
 wraps the request methods of the harness's transformers backend and of lm-eval's ``HFLM`` as their modules are
 imported; the first call to any of them is "the first request". ``OUT.json`` receives ``first_request_s`` and
-``exit_s`` (both seconds since ``START``) and, for lm-eval, the task's metrics.
+``exit_s`` (both seconds since ``START``) and, for lm-eval, the task's metrics. With ``FIRST_REQUEST_STOP=1`` in
+the environment the process writes its record and exits at the first request (for repeated start-up timings).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +39,9 @@ def _wrap(cls: type) -> None:
 
         def timed(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
             SEEN.setdefault("first_request_s", time.time() - START)
+            if os.environ.get("FIRST_REQUEST_STOP") == "1":
+                Path(sys.argv[2]).write_text(json.dumps(SEEN | {"exit_s": time.time() - START}))
+                os._exit(0)
             return _method(self, *args, **kwargs)
 
         setattr(cls, name, timed)

@@ -522,10 +522,10 @@ def write_task(folder: Path, workload: Workload, docs: list[dict], max_gen_toks:
     return task
 
 
-def spawn(command: list[str], work: Path, label: str) -> dict[str, Any]:
+def spawn(command: list[str], work: Path, label: str, stop_at_first: bool = False) -> dict[str, Any]:
     """Run ``first_request.py`` with ``command`` in a fresh process; wall time from just before the spawn."""
     record_path = work / f"{label}.json"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", FIRST_REQUEST_STOP=str(int(stop_at_first)),
                HF_DATASETS_CACHE=tempfile.mkdtemp(prefix=f"datasets-{label}-", dir=work),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     start = time.time()
@@ -558,17 +558,25 @@ def whole_process(model: Path, workload: Workload, docs: list[dict], args: argpa
     task = write_task(work / "tasks", workload, docs, args.max_gen_toks)
     folder_weights_sha256(model)  # the harness's memo of the checkpoint's hash, warm as after any earlier run
     common = [str(len(docs)), str(args.batch_size), args.device, args.dtype]
-    out: dict[str, Any] = {}
+    programs = {"harness": lambda db: ["harness", "run", "--model", str(model), "--task", task, "--include-path",
+                                       str(work / "tasks"), "--limit", common[0], "--batch-size", common[1],
+                                       "--device", args.device, "--dtype", args.dtype, "--backend", "transformers",
+                                       "--db", str(db), "--quiet"]}
     if args.have_lm_eval:
-        out["lm_eval"] = spawn(["lm-eval", str(model), str(work / "tasks"), task, *common], work, "lm-eval")
-    db = work / "harness.duckdb"
-    out["harness"] = spawn(["harness", "run", "--model", str(model), "--task", task, "--include-path",
-                            str(work / "tasks"), "--limit", common[0], "--batch-size", common[1], "--device",
-                            args.device, "--dtype", args.dtype, "--backend", "transformers", "--db", str(db),
-                            "--quiet"], work, "harness")
-    out["harness"] |= harness_store_figures(db)
+        programs["lm_eval"] = lambda _: ["lm-eval", str(model), str(work / "tasks"), task, *common]
+    out: dict[str, Any] = {label: spawn(command(work / "harness.duckdb"), work, label)
+                           for label, command in sorted(programs.items(), reverse=True)}
+    out["harness"] |= harness_store_figures(work / "harness.duckdb")
     if "lm_eval" in out:
         out["ratio"] = out["lm_eval"]["wall_s"] / out["harness"]["wall_s"]
+    starts: dict[str, list[float]] = {label: [] for label in programs}
+    for attempt in range(args.start_repeats):  # alternating, each on a fresh store as above
+        for label, command in sorted(programs.items(), reverse=True):
+            record = spawn(command(work / f"start-{attempt}.duckdb"), work, f"{label}-start", stop_at_first=True)
+            starts[label].append(record["first_request_s"])
+    for label, seconds in starts.items():
+        out[label]["first_request_median_s"] = statistics.median(seconds) if seconds else None
+        out[label]["first_request_range"] = f"{min(seconds):.2f}-{max(seconds):.2f}" if seconds else "-"
     return out
 
 
@@ -749,10 +757,15 @@ def gen_table(workload: Workload, rows: list[dict]) -> None:
     print_table(f"{workload.name}: {workload.note} (evaluation only)", headers, lines)
 
 
+def starts(record: dict[str, Any]) -> str:
+    median = record.get("first_request_median_s")
+    return "-" if median is None else f"{median:.2f} ({record['first_request_range']})"
+
+
 def whole_table(rows: list[dict]) -> None:
     headers = ["shape", "workload", "lm-eval total s", "lm-eval first request s", "harness total s",
                "harness first request s", "harness load_s", "harness eval s", "whole-process x",
-               "metric lm-eval/harness"]
+               "metric lm-eval/harness", "first request, median (range) lm-eval / harness"]
     lines = []
     for r in rows:
         w = r.get("whole")
@@ -763,7 +776,8 @@ def whole_table(rows: list[dict]) -> None:
         ref = lm.get("results", {}).get(f"{metric},none") if metric else None
         lines.append([r["shape"], r["workload"], cell(lm.get("wall_s")), cell(lm.get("first_request_s")),
                       cell(h["wall_s"]), cell(h.get("first_request_s")), cell(h["load_s"]), cell(h["duration_s"]),
-                      cell(w.get("ratio"), ".2f", "x"), f"{cell(ref, '.4f')}/{cell(h['metric'].get(metric), '.4f')}"])
+                      cell(w.get("ratio"), ".2f", "x"), f"{cell(ref, '.4f')}/{cell(h['metric'].get(metric), '.4f')}",
+                      f"{starts(lm)} / {starts(h)}"])
     if lines:
         print_table("whole process (fresh processes: harness run vs lm-eval simple_evaluate)", headers, lines)
 
@@ -804,6 +818,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "model's dtype)")
     parser.add_argument("--whole-process", default="all", metavar="WORKLOADS",
                         help="workloads also timed as whole processes: all, none or a comma-separated list")
+    parser.add_argument("--start-repeats", type=int, default=5, metavar="N",
+                        help="extra fresh processes of each program, alternating, that stop at the first request: "
+                        "the time before it is reported as their median and range (0: only the whole run's)")
     parser.add_argument("--json", metavar="FILE", help="write every figure here")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and the shapes' configs; load nothing")
     parser.add_argument("--retrain-tokenizer", action="store_true",
