@@ -33,10 +33,14 @@ _NEUTRAL_CONFIG = {"bos_token_id", "eos_token_id", "pad_token_id", "decoder_star
 
 
 def applies(model: Any, kwargs: dict[str, Any]) -> bool:
-    """Whether this loop gives what ``generate`` would: plain greedy decoding of a decoder-only model whose
-    generation config adds no logits processing."""
+    """Whether this loop gives what ``generate`` would: plain greedy decoding of a decoder-only architecture that
+    transformers ships (whose cache it knows; a peft adapter may wrap it), with a generation config that adds no
+    logits processing."""
     config = getattr(model, "generation_config", None)
     if kwargs != {"do_sample": False} or config is None or model.config.is_encoder_decoder:
+        return False
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if not type(base).__module__.startswith("transformers.models."):  # remote code may keep a legacy cache
         return False
     if config.cache_implementation not in (None, "dynamic") or (getattr(config, "num_beams", None) or 1) != 1:
         return False

@@ -105,7 +105,7 @@ def _turn(path: Path, read_only: bool, deadline: float, timeout: float) -> Itera
     except ImportError:  # not a POSIX system: DuckDB's own lock is all there is
         yield
         return
-    if path in _held or not path.exists():
+    if not path.exists() or (key := path.resolve()) in _held:
         yield
         return
     fd = os.open(path, os.O_RDONLY)
@@ -118,11 +118,11 @@ def _turn(path: Path, read_only: bool, deadline: float, timeout: float) -> Itera
                 if time.monotonic() >= deadline:
                     raise _locked(path, timeout) from None
                 time.sleep(0.02 + random.random() * 0.08)
-        _held.append(path)
+        _held.append(key)
         try:
             yield
         finally:
-            _held.remove(path)
+            _held.remove(key)
     finally:
         os.close(fd)  # releases the flock; DuckDB's connection is closed by now
 

@@ -87,3 +87,9 @@ def test_only_plain_greedy_decoding_takes_this_path():
     assert not greedy.applies(model, {"do_sample": False, "num_beams": 2})
     model.generation_config.repetition_penalty = 1.3  # a logits processor generate would apply
     assert not greedy.applies(model, {"do_sample": False})
+
+
+def test_an_architecture_from_remote_code_keeps_generate():
+    model = _model("llama")
+    model.__class__ = type("RemoteLlama", (type(model),), {"__module__": "transformers_modules.someone.model"})
+    assert not greedy.applies(model, {"do_sample": False})
