@@ -51,11 +51,9 @@ def applies(model: Any, kwargs: dict[str, Any]) -> bool:
     return set(config.to_diff_dict()) <= _NEUTRAL_CONFIG
 
 
-def eos_ids(model: Any, tokenizer: Any) -> set[int]:
-    """The token ids that end a row, as ``generate`` takes them from the generation config."""
+def eos_ids(model: Any) -> set[int]:
+    """The token ids that end a row: the generation config's, as ``generate`` takes them (none if it has none)."""
     eos = model.generation_config.eos_token_id
-    if eos is None:
-        eos = tokenizer.eos_token_id
     return set() if eos is None else set([eos] if isinstance(eos, int) else eos)
 
 

@@ -258,7 +258,7 @@ class TransformersBackend:
 
     def _greedy(self, contexts: list[str], until: list[str], max_gen: int) -> Iterator[tuple[list[int], list[str]]]:
         """Greedy texts of ``contexts`` as rows finish (see ``greedy``): their indices and texts."""
-        eos = greedy.eos_ids(self.model, self.tokenizer)
+        eos = greedy.eos_ids(self.model)
         rows = [greedy.RowText(self.tokenizer, until, eos, max_gen) for _ in contexts]
         decoder = greedy.Decoder(self.model, lambda texts: self._left_padded(texts, max_gen), self.batch_size,
                                  self.device)
