@@ -1,6 +1,6 @@
 """Greedy decoding with rows that leave and join the batch gives each prompt the tokens ``generate`` gives it on
-its own, on the real architecture classes (float64 where they take it, so that no near-tie can flip), and the stop decisions follow
-lm-eval's cut of the text."""
+its own, on the real architecture classes (float64 where they take it, so that no near-tie can flip), and the stop
+decisions follow lm-eval's cut of the text."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ def _left_pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-class _Tokens:
-    """Stands in for a tokenizer where no text is decoded (no stop sequences)."""
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import PreTrainedTokenizerFast
 
-    def decode(self, tokens, skip_special_tokens=True):  # pragma: no cover - never called without stop sequences
-        raise AssertionError("decoded without stop sequences")
+    from harness.models.tiny import TOKENIZER_JSON
+
+    return PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER_JSON))
 
 
 @pytest.mark.parametrize("kind", ["gpt-neox", "llama", "mistral", "mixtral"])
-def test_rows_leaving_and_joining_get_what_generate_gives_each_prompt(kind):
+def test_rows_leaving_and_joining_get_what_generate_gives_each_prompt(kind, tokenizer):
     model = _model(kind)
     if kind != "mixtral":  # its grouped expert matmul takes no float64; float32 margins here are far from ties
         model = model.double()
@@ -38,7 +40,7 @@ def test_rows_leaving_and_joining_get_what_generate_gives_each_prompt(kind):
     prompts = [torch.randint(1, 97, (n,), generator=generator).tolist() for n in (30, 28, 25, 22, 20, 9, 5)]
     budgets = [12, 3, 7, 1, 9, 5, 11]  # rows finish at different steps: some leave while others wait to join
     eos = 7
-    rows = [greedy.RowText(_Tokens(), [], {eos}, budget) for budget in budgets]
+    rows = [greedy.RowText(tokenizer, [], {eos}, budget) for budget in budgets]  # no stop sequences
     decoder = greedy.Decoder(model, lambda keys: _left_pad([prompts[int(k)] for k in keys]), capacity=3,
                              device="cpu")
     finished = [i for done in decoder.run([str(i) for i in range(len(prompts))], rows) for i in done]
@@ -48,15 +50,6 @@ def test_rows_leaving_and_joining_get_what_generate_gives_each_prompt(kind):
                              max_new_tokens=budget, do_sample=False, eos_token_id=eos, pad_token_id=0)
         want = out[0, len(prompt):].tolist()
         assert row.tokens == want[: want.index(eos) + 1 if eos in want else budget]
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import PreTrainedTokenizerFast
-
-    from harness.models.tiny import TOKENIZER_JSON
-
-    return PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER_JSON))
 
 
 def _feed(row: greedy.RowText, tokenizer, text: str) -> list[bool]:
