@@ -1,16 +1,20 @@
-"""Run ``harness run ...`` or lm-eval's ``simple_evaluate`` and record when the model first gets a request.
+"""Run ``harness run ...``, lm-eval's ``simple_evaluate`` or lm-eval's command line and record when the model first
+gets a request.
 
 Used by ``lm_eval_speed.py`` for its whole-process figures; it is not meant to be called by hand::
 
     python benchmarks/first_request.py START OUT.json harness run --model DIR --task T ...
     python benchmarks/first_request.py START OUT.json lm-eval MODEL_DIR TASK_DIR TASK LIMIT BATCH DEVICE DTYPE
+    python benchmarks/first_request.py START OUT.json lm-eval-cli --model hf --model_args ... --tasks T ...
 
 ``START`` is the parent's ``time.time()`` taken just before it started this process, so interpreter start-up
 counts. An import hook (installed before anything else is imported, so the import order is the program's own)
 wraps the request methods of the harness's transformers backend and of lm-eval's ``HFLM`` as their modules are
-imported; the first call to any of them is "the first request". ``OUT.json`` receives ``first_request_s`` and
-``exit_s`` (both seconds since ``START``) and, for lm-eval, the task's metrics. With ``FIRST_REQUEST_STOP=1`` in
-the environment the process writes its record and exits at the first request (for repeated start-up timings).
+imported; the first call to any of them is "the first request". ``lm-eval-cli`` runs lm-eval's own command line
+(``lm_eval ...``, which indexes lm-eval's built-in tasks besides ``--include_path``). ``OUT.json`` receives
+``first_request_s`` and ``exit_s`` (both seconds since ``START``) and, for ``lm-eval``, the task's metrics. With
+``FIRST_REQUEST_STOP=1`` in the environment the process writes its record and exits at the first request (for
+repeated start-up timings).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 START = float(sys.argv[1])
+OUT = Path(sys.argv[2])
 SEEN: dict[str, float] = {}
 REQUEST_METHODS = ("loglikelihood", "loglikelihood_rolling", "generate_until")
 WATCHED = {"harness.backends.hf": "TransformersBackend", "lm_eval.models.huggingface": "HFLM"}
@@ -40,7 +45,7 @@ def _wrap(cls: type) -> None:
         def timed(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
             SEEN.setdefault("first_request_s", time.time() - START)
             if os.environ.get("FIRST_REQUEST_STOP") == "1":
-                Path(sys.argv[2]).write_text(json.dumps(SEEN | {"exit_s": time.time() - START}))
+                OUT.write_text(json.dumps(SEEN | {"exit_s": time.time() - START}))
                 os._exit(0)
             return _method(self, *args, **kwargs)
 
@@ -82,7 +87,7 @@ def _lm_eval(model: str, task_dir: str, task: str, limit: str, batch: str, devic
 
 
 def main() -> int:
-    out_path, command, rest = Path(sys.argv[2]), sys.argv[3], sys.argv[4:]
+    command, rest = sys.argv[3], sys.argv[4:]
     sys.meta_path.insert(0, _Watch())
     record: dict[str, Any] = {}
     code = 0
@@ -91,13 +96,18 @@ def main() -> int:
             from harness.cli import main as harness_main
 
             code = harness_main(rest) or 0
+        elif command == "lm-eval-cli":
+            from lm_eval.__main__ import cli_evaluate
+
+            sys.argv = ["lm_eval", *rest]
+            code = cli_evaluate() or 0
         elif command == "lm-eval":
             record["results"] = _lm_eval(*rest)
         else:
             raise SystemExit(f"unknown command {command!r}")
     finally:
         record |= SEEN | {"exit_s": time.time() - START}
-        out_path.write_text(json.dumps(record))
+        OUT.write_text(json.dumps(record))
     return code
 
 

@@ -40,6 +40,7 @@ weight-hash memo for the model folder is warmed first (a one-off cost per checkp
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import json
 import math
@@ -557,6 +558,7 @@ def whole_process(model: Path, workload: Workload, docs: list[dict], args: argpa
     work = Path(tempfile.mkdtemp(prefix=f"bench-{workload.name}-", dir=args.work))
     task = write_task(work / "tasks", workload, docs, args.max_gen_toks)
     folder_weights_sha256(model)  # the harness's memo of the checkpoint's hash, warm as after any earlier run
+    compileall.compile_dir(str(REPO / "harness"), quiet=1)  # byte-compiled, as pip leaves lm-eval's modules
     common = [str(len(docs)), str(args.batch_size), args.device, args.dtype]
     programs = {"harness": lambda db: ["harness", "run", "--model", str(model), "--task", task, "--include-path",
                                        str(work / "tasks"), "--limit", common[0], "--batch-size", common[1],
@@ -569,13 +571,18 @@ def whole_process(model: Path, workload: Workload, docs: list[dict], args: argpa
     out["harness"] |= harness_store_figures(work / "harness.duckdb")
     if "lm_eval" in out:
         out["ratio"] = out["lm_eval"]["wall_s"] / out["harness"]["wall_s"]
+    if args.have_lm_eval:  # lm-eval's own command, for the start-up timings only
+        programs["lm_eval_cli"] = lambda _: ["lm-eval-cli", "--model", "hf", "--model_args",
+                                             f"pretrained={model},dtype={args.dtype}", "--tasks", task,
+                                             "--include_path", str(work / "tasks"), "--limit", common[0],
+                                             "--batch_size", common[1], "--device", args.device]
     starts: dict[str, list[float]] = {label: [] for label in programs}
     for attempt in range(args.start_repeats):  # alternating, each on a fresh store as above
         for label, command in sorted(programs.items(), reverse=True):
             record = spawn(command(work / f"start-{attempt}.duckdb"), work, f"{label}-start", stop_at_first=True)
             starts[label].append(record["first_request_s"])
     for label, seconds in starts.items():
-        out[label]["first_request_median_s"] = statistics.median(seconds) if seconds else None
+        out.setdefault(label, {})["first_request_median_s"] = statistics.median(seconds) if seconds else None
         out[label]["first_request_range"] = f"{min(seconds):.2f}-{max(seconds):.2f}" if seconds else "-"
     return out
 
@@ -765,7 +772,8 @@ def starts(record: dict[str, Any]) -> str:
 def whole_table(rows: list[dict]) -> None:
     headers = ["shape", "workload", "lm-eval total s", "lm-eval first request s", "harness total s",
                "harness first request s", "harness load_s", "harness eval s", "whole-process x",
-               "metric lm-eval/harness", "first request, median (range) lm-eval / harness"]
+               "metric lm-eval/harness", "first request, median (range) lm-eval / harness",
+               "lm-eval's command: first request"]
     lines = []
     for r in rows:
         w = r.get("whole")
@@ -777,7 +785,7 @@ def whole_table(rows: list[dict]) -> None:
         lines.append([r["shape"], r["workload"], cell(lm.get("wall_s")), cell(lm.get("first_request_s")),
                       cell(h["wall_s"]), cell(h.get("first_request_s")), cell(h["load_s"]), cell(h["duration_s"]),
                       cell(w.get("ratio"), ".2f", "x"), f"{cell(ref, '.4f')}/{cell(h['metric'].get(metric), '.4f')}",
-                      f"{starts(lm)} / {starts(h)}"])
+                      f"{starts(lm)} / {starts(h)}", starts(w.get("lm_eval_cli", {}))])
     if lines:
         print_table("whole process (fresh processes: harness run vs lm-eval simple_evaluate)", headers, lines)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, UnknownNameError, did_you_mean
-from harness.store.connection import check_writable, connect
+from harness.store.connection import check_writable, connect, create_atomically
 from harness.store.schema import SCHEMA_VERSION, current_version, migrate, refuse_foreign
 from harness.store.views import LATEST_PER_ROW_AND_TASK
 
@@ -131,7 +131,11 @@ class Store:
             yield conn
 
     def ensure_ready(self) -> None:
-        """Fail early with one line if the store cannot be opened for writing."""
+        """Fail early with one line if the store cannot be opened for writing; a store this call creates is
+        ready as it is made."""
+        check_writable(self.path)
+        if not self.read_only and not self.path.exists() and create_atomically(self.path):
+            return
         with self.writing():
             pass
 

@@ -132,21 +132,26 @@ def _locked(path: Path, timeout: float) -> HarnessError:
                         "raise HARNESS_DB_TIMEOUT, or use another --db")
 
 
-def create_atomically(path: Path) -> None:
-    """Put an empty DuckDB database at ``path`` unless another process already has. DuckDB creates a new file by
-    opening it truncated before it takes the lock, which would wipe a store that a concurrent process has just
-    created and begun to write; so the database is built beside it and hard-linked into place, which never
-    replaces a file. Where hard links are not supported, DuckDB creates the file itself."""
+def create_atomically(path: Path) -> bool:
+    """Put a new store, its schema complete, at ``path`` unless another process already has; returns whether this
+    call put it there. DuckDB creates a new file by opening it truncated before it takes the lock, which would wipe
+    a store that a concurrent process has just created and begun to write; so the store is built beside it and
+    hard-linked into place, which never replaces a file. Where hard links are not supported, DuckDB creates the
+    file itself (and the first writer migrates it)."""
     import duckdb
+
+    from harness.store.schema import migrate
 
     staging = path.with_name(f".{path.name}.{os.getpid()}.{random.randrange(1 << 30):08x}.new")
     try:
-        duckdb.connect(str(staging)).close()
+        with duckdb.connect(str(staging)) as conn:
+            migrate(conn)
         os.link(staging, path)
+        return True
     except FileExistsError:
-        pass  # another process created it first
+        return False  # another process created it first
     except (OSError, duckdb.Error):
-        return  # no hard links here (or no room): let DuckDB create the file
+        return False  # no hard links here (or no room): let DuckDB create the file
     finally:
         staging.unlink(missing_ok=True)
 

@@ -69,12 +69,30 @@ def find_manager(names: list[str], include_paths: list[str] | None, metadata: di
     if all(close.values()):  # obvious misspellings of our own tasks: no need to index lm-eval's
         name = missing[0]
         raise UnknownNameError(f"unknown task {name!r}{close[name]}; 'harness tasks' lists them")
-    manager = task_manager(include_paths, with_builtins=True, metadata=metadata)
+    return _with_builtins(names, manager, include_paths, metadata)
+
+
+def _with_builtins(names: list[str], own: Any, include_paths: list[str] | None, metadata: dict | None):
+    """A TaskManager that also knows lm-eval's built-in tasks among ``names``: over the few folders of lm-eval's
+    that they need when that resolves them exactly as lm-eval's full index would, else over all of them."""
+    from lm_eval.tasks import TaskManager
+
+    from harness.text.builtin_index import agrees, builtin_index
+
+    index = builtin_index()
+    known = set(own.all_tasks) | set(index.entries)
     for name in names:
-        if name not in manager.all_tasks:
-            raise UnknownNameError(f"unknown task {name!r}{did_you_mean(name, manager.all_tasks)}; "
+        if name not in known:
+            raise UnknownNameError(f"unknown task {name!r}{did_you_mean(name, sorted(known))}; "
                                    "'harness tasks' lists them, --include-path adds your own YAML folder")
-    return manager
+    reached = index.reached(names, set(own.all_tasks))
+    folders = index.folders(reached)
+    if folders is not None:
+        narrow = TaskManager(include_path=[str(p) for p in folders + task_folders(include_paths)],
+                             include_defaults=False, metadata=metadata)
+        if agrees(narrow, index, reached):
+            return narrow
+    return task_manager(include_paths, with_builtins=True, metadata=metadata)
 
 
 def load_tasks(names: list[str], **kwargs: Any) -> dict[str, Any]:
