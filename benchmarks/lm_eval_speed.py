@@ -29,8 +29,10 @@ JSONL). Time before the first request: ``benchmarks/first_request.py`` starts ea
 import hook wraps the request methods of ``TransformersBackend`` and ``HFLM`` when their modules are imported; the
 first call is the first request, timed from the parent's clock just before the process was spawned (interpreter
 start, imports, task loading, model loading all count). Both processes get a fresh datasets cache; the harness's
-weight-hash memo for the model folder is warmed first (a one-off cost per checkpoint). The harness's stored
-``load_s`` and ``duration_s`` are printed beside it.
+weight-hash memo for the model folder is warmed first (a one-off cost per checkpoint) and its sources are
+byte-compiled (as pip leaves an installed package's). The harness's stored ``load_s`` and ``duration_s`` are
+printed beside it. The repeated start-up timings (``--start-repeats``) also start lm-eval's own command line
+(``lm_eval --model hf ... --include_path``), which indexes lm-eval's built-in tasks as well.
 
     python benchmarks/lm_eval_speed.py --quick                      # LLaMA shape, zero-shot MC + generation
     python benchmarks/lm_eval_speed.py                              # the full matrix (four shapes x three workloads)
