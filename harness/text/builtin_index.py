@@ -51,8 +51,8 @@ class BuiltinIndex:
         return sorted(seen)
 
     def folders(self, names: list[str]) -> list[Path] | None:
-        """The top-level folders of lm-eval's task folder that hold ``names``, in lm-eval's order; None when a name
-        has no file of its own there (a tag's members are listed among the names)."""
+        """The top-level folders of lm-eval's task folder that hold ``names``' files, in lm-eval's order (a tag has
+        no file: its members are among ``names``); None when a file lies directly in the task folder."""
         tops = set()
         for name in names:
             entry = self.entries[name]
@@ -118,7 +118,7 @@ def builtin_index() -> BuiltinIndex:
         raw = json.loads(cached.read_text(encoding="utf-8"))
         return BuiltinIndex(root, {name: BuiltinEntry(kind, path, tuple(reaches))
                                    for name, (kind, path, reaches) in raw.items()})
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError):  # none yet, or unreadable: index again
         pass
     entries = _build(root)
     try:

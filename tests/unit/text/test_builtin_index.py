@@ -81,10 +81,18 @@ def test_folder_state_changes_with_any_yaml(tmp_path: Path) -> None:
 
 
 def test_the_cache_is_written_once_and_read_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
-    first = builtin_index()
-    assert len(list((tmp_path / "lm_eval_index").glob("*.json"))) == 1
     import harness.text.builtin_index as module
 
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    built = {"x": module.BuiltinEntry("task", "x/x.yaml", ()), "t": module.BuiltinEntry("tag", None, ("x",))}
+    monkeypatch.setattr(module, "_build", lambda root: built)
+    assert builtin_index().entries == built
+    cached = list((tmp_path / "lm_eval_index").glob("*.json"))
+    assert len(cached) == 1
     monkeypatch.setattr(module, "_build", lambda root: pytest.fail("the cached index was built again"))
-    assert builtin_index() == first
+    assert builtin_index().entries == built
+    rebuilt = {"y": module.BuiltinEntry("task", "y/y.yaml", ())}
+    monkeypatch.setattr(module, "_build", lambda root: rebuilt)
+    for damaged in ("[1, 2]", "{not json", '{"x": 3}'):  # unreadable caches are written again
+        cached[0].write_text(damaged)
+        assert builtin_index().entries == rebuilt
