@@ -19,7 +19,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from timing import best_of  # noqa: E402  (beside this script)
+
 NAMES = ["hellaswag", "gsm8k", "ai2_arc", "mmlu", "leaderboard", "openllm"]
-
-
-def best_of(work: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """The shortest of ``repeats`` timings, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def same_resolution(narrow: Any, full: Any, names: Sequence[str]) -> bool:

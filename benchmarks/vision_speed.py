@@ -11,13 +11,13 @@ import contextlib
 import io
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from harness.metrics.masks import coco_mask_stats
 from harness.vision.segmentation_data import shapes_set
+from timing import best_of
 
 
 def sam_throughput() -> None:
@@ -79,22 +79,13 @@ def direct_pycocotools(truths, predictions, images, categories, folder: Path) ->
     return [float(v) for v in evaluator.stats]
 
 
-def _best(fn, repeats: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
-
-
 def mask_ap(count: int, repeats: int) -> None:
     truths, predictions, images, categories = _problem(count)
     with tempfile.TemporaryDirectory() as tmp:
-        direct_s, direct = _best(lambda: direct_pycocotools(truths, predictions, images, categories, Path(tmp)),
+        direct_s, direct = best_of(lambda: direct_pycocotools(truths, predictions, images, categories, Path(tmp)),
                                  repeats)
-    ours_s, ours = _best(lambda: coco_mask_stats(truths, predictions, images, categories), repeats)
-    fast_s, fast = _best(lambda: coco_mask_stats(truths, predictions, images, categories, "faster-coco-eval"), repeats)
+    ours_s, ours = best_of(lambda: coco_mask_stats(truths, predictions, images, categories), repeats)
+    fast_s, fast = best_of(lambda: coco_mask_stats(truths, predictions, images, categories, "faster-coco-eval"), repeats)
     assert list(ours.values()) == direct and fast == ours, "the engines disagree"
     print(f"mask AP over {count} images, {len(truths)} objects, {len(predictions)} predictions "
           f"(best of {repeats}; identical 12 stats, AP={ours['AP']:.4f}):")

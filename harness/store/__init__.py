@@ -133,9 +133,10 @@ class Store:
     def ensure_ready(self) -> None:
         """Fail early with one line if the store cannot be opened for writing; a store this call creates is
         ready as it is made."""
-        check_writable(self.path)
-        if not self.read_only and not self.path.exists() and create_atomically(self.path):
-            return
+        if not self.read_only and not self.path.exists():
+            check_writable(self.path)
+            if create_atomically(self.path):
+                return
         with self.writing():
             pass
 

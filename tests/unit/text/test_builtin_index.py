@@ -35,7 +35,7 @@ def test_narrow_manager_resolves_every_reached_name_as_the_full_index(name: str,
     index = builtin_index()
     reached = index.reached([name], set(task_manager(None).all_tasks))
     assert len(narrow.all_tasks) < len(full.all_tasks) / 10  # it is narrow
-    assert name in reached and len(reached) >= 1
+    assert name in reached
     for each in reached:
         assert _entry(narrow, each) == _entry(full, each), each
 
@@ -51,7 +51,7 @@ def test_own_folder_keeps_precedence_over_a_builtin_name(tmp_path: Path, full) -
     assert narrow.task_index["arc_challenge"].yaml_path == full.task_index["arc_challenge"].yaml_path
 
 
-def test_a_narrow_index_that_disagrees_is_not_used() -> None:
+def test_a_narrow_index_that_disagrees_is_detected() -> None:
     index = builtin_index()
     reached = index.reached(["ai2_arc"], set())
     narrow = find_manager(["ai2_arc"], None)
