@@ -26,12 +26,12 @@ def sam_throughput() -> None:
 
     from harness.models.tiny import ensure_tiny
     from harness.registry import get_model
-    from harness.vision.segmentation import evaluate
+    from harness.vision.segmentation import evaluate, load
 
     data = shapes_set()
-    path = str(ensure_tiny(get_model("tiny-sam")))
-    evaluate(path, data.limited(2), "warm-up", device="cpu", dtype=torch.float32)
-    outcome = evaluate(path, data, "segmentation_shapes", device="cpu", dtype=torch.float32)
+    sam = load(str(ensure_tiny(get_model("tiny-sam"))), device="cpu", dtype=torch.float32)
+    evaluate(sam, data.limited(2), "warm-up", device="cpu", dtype=torch.float32)
+    outcome = evaluate(sam, data, "segmentation_shapes", device="cpu", dtype=torch.float32)
     images = len({o[0] for o in data.objects})
     print(f"tiny-sam, CPU, {images} images / {len(data.objects)} objects (point prompt, three masks + single mode): "
           f"{images / outcome.seconds:.1f} images/s, {len(data.objects) / outcome.seconds:.1f} prompts/s")
